@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.34;
+
+import {ProtocolConstants as C} from "./ProtocolConstants.sol";
+
+/// @title Reputation
+/// @notice CARP reputation rules: how a node's score turns into voting / selection weight.
+/// TS twin: packages/protocol/src/reputation.ts. Vectors: packages/protocol/vectors/reputation.json.
+library Reputation {
+    /// @notice Weight multiplier in WAD: 1.0 for a new (or convicted) node, approaching 2.0 as the
+    /// score grows: factor = 1 + score / (score + 16). Reputation can at most double stake's weight,
+    /// so it breaks near-ties and rewards history without letting old nodes outvote capital.
+    function weightFactor(uint256 score) internal pure returns (uint256) {
+        return C.WAD + (C.WAD * score) / (score + C.REPUTATION_HALF_BONUS_SCORE);
+    }
+
+    /// @notice Weight of a node in votes and distributor selection: stake × weightFactor(score).
+    function weight(uint256 stake, uint256 score) internal pure returns (uint256) {
+        return (stake * weightFactor(score)) / C.WAD;
+    }
+}
