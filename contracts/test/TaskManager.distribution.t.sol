@@ -285,6 +285,26 @@ contract TaskManagerDistributionTest is TaskManagerFixture {
         assertTrue(manager.claimed(taskId, 0, carol) && manager.claimed(taskId, 1, carol), "both marked");
     }
 
+    function test_claimRewards_paysSlashBonusInStakeToken() public {
+        warpPastSubmission(taskId, 0);
+        uint256 auditId = raise(taskId, 0, alice, dave);
+        resolveAfterVote(auditId); // dave convicted; 40% of the slash returns to cycle 0
+        uint256 bonus = manager.getCycle(taskId, 0).bonus;
+        assertEq(bonus, STAKE / 2 - (STAKE / 2) * 3_000 / 10_000, "all but the auditor share (no other voters)");
+        warpToDistribution(taskId, 0);
+        address[] memory passed = new address[](3);
+        passed[0] = alice;
+        passed[1] = bob;
+        passed[2] = carol;
+        Payout[] memory payouts = equalPayouts(taskId, 0, passed);
+        postAsSelected(taskId, 0, payouts);
+        vm.warp(block.timestamp + 20);
+        uint256 before = stakeToken.balanceOf(bob);
+        claimOne(taskId, 0, payouts, 1);
+        assertEq(rewardToken.balanceOf(bob), BOUNTY_PER_ROUND / 3, "reward token share");
+        assertEq(stakeToken.balanceOf(bob) - before, bonus / 3, "stake token bonus share");
+    }
+
     function test_claimRewards_revertsOnBadProof() public {
         warpToDistribution(taskId, 0);
         Payout[] memory payouts = equalPayouts(taskId, 0, nodes4());
