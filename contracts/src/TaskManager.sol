@@ -70,10 +70,11 @@ contract TaskManager is ITaskManager, ReentrancyGuard {
         emit TaskStopped(taskId);
     }
 
-    /// @notice Returns what is left to the creator once the task has ended (stopped, or its
-    /// escrow below one round's bounty) and no cycle is still in flight.
+    /// @notice The creator takes back what is left once the task has ended (stopped, or its
+    /// escrow below one round's bounty) and no cycle is still in flight. The task stays stopped.
     function withdrawRemainingBounty(uint256 taskId) external nonReentrant {
         Task storage task = _task(taskId);
+        if (msg.sender != task.creator) revert NotTaskCreator(taskId, msg.sender);
         bool ended = task.stopped || task.escrow < task.params.bountyPerRound;
         if (!ended || task.cyclesInFlight != 0) revert TaskStillRunning(taskId, task.escrow, task.cyclesInFlight);
         uint256 rewardAmount = task.escrow;
@@ -458,9 +459,10 @@ contract TaskManager is ITaskManager, ReentrancyGuard {
     function _validateParams(TaskParams calldata p) internal pure {
         if (address(p.stakeToken) == address(0) || address(p.rewardToken) == address(0)) revert ZeroAddress();
         if (p.bountyPerRound == 0) revert ZeroAmount();
-        // Audits raised until auditWindow must resolve within the same round, before distribution.
+        // Audits open when submissions close (the seed is fixed then), so the audit window must be
+        // longer than the submission window; they must also resolve within the round.
         if (
-            p.roundLength == 0 || p.submissionWindow == 0 || p.voteWindow == 0 || p.submissionWindow > p.auditWindow
+            p.roundLength == 0 || p.submissionWindow == 0 || p.voteWindow == 0 || p.submissionWindow >= p.auditWindow
                 || uint256(p.auditWindow) + p.voteWindow > p.roundLength
         ) revert InvalidWindows(p.roundLength, p.submissionWindow, p.auditWindow, p.voteWindow);
         if (

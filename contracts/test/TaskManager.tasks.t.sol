@@ -57,7 +57,7 @@ contract TaskManagerTasksTest is TaskManagerFixture {
         vm.expectRevert(abi.encodeWithSelector(ITaskManager.InvalidWindows.selector, p.roundLength, p.submissionWindow, p.auditWindow, p.voteWindow));
         manager.createTask(p, 0);
         p = defaultParams();
-        p.submissionWindow = 60; // > auditWindow
+        p.submissionWindow = 50; // = auditWindow: audits (which open when submissions close) would have no time
         vm.expectRevert(abi.encodeWithSelector(ITaskManager.InvalidWindows.selector, p.roundLength, p.submissionWindow, p.auditWindow, p.voteWindow));
         manager.createTask(p, 0);
         p = defaultParams();
@@ -194,14 +194,19 @@ contract TaskManagerTasksTest is TaskManagerFixture {
         vm.prank(alice);
         vm.expectRevert(abi.encodeWithSelector(ITaskManager.BountyExhausted.selector, taskId));
         manager.submit(taskId, 6, rootOf(alice, 6));
+        vm.expectRevert(abi.encodeWithSelector(ITaskManager.NotTaskCreator.selector, taskId, alice));
+        vm.prank(alice);
+        manager.withdrawRemainingBounty(taskId); // only the creator ends the task
         vm.expectEmit();
         emit ITaskManager.BountyReturned(taskId, creator, BOUNTY_PER_ROUND / 2, 0);
+        vm.prank(creator);
         manager.withdrawRemainingBounty(taskId);
         assertEq(rewardToken.balanceOf(creator), BOUNTY_PER_ROUND / 2, "remainder to creator");
     }
 
     function test_withdrawRemainingBounty_revertsWhileRunning() public {
         uint256 taskId = createDefaultTask();
+        vm.prank(creator);
         vm.expectRevert(abi.encodeWithSelector(ITaskManager.TaskStillRunning.selector, taskId, 10 * BOUNTY_PER_ROUND, 0));
         manager.withdrawRemainingBounty(taskId);
     }
@@ -213,6 +218,7 @@ contract TaskManagerTasksTest is TaskManagerFixture {
         submitAs(taskId, alice, 0);
         vm.prank(creator);
         manager.stopTask(taskId);
+        vm.prank(creator);
         vm.expectRevert(abi.encodeWithSelector(ITaskManager.TaskStillRunning.selector, taskId, 9 * BOUNTY_PER_ROUND, 1));
         manager.withdrawRemainingBounty(taskId);
     }
@@ -220,6 +226,7 @@ contract TaskManagerTasksTest is TaskManagerFixture {
     function test_withdrawRemainingBounty_revertsWhenNothingLeft() public {
         vm.prank(creator);
         uint256 taskId = manager.createTask(defaultParams(), 0);
+        vm.prank(creator);
         vm.expectRevert(ITaskManager.NothingToWithdraw.selector);
         manager.withdrawRemainingBounty(taskId);
     }

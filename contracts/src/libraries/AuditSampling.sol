@@ -6,7 +6,8 @@ import {ProtocolConstants as C} from "./ProtocolConstants.sol";
 /// @title AuditSampling
 /// @notice Which submissions get audited, and by whom. Pure functions of the cycle seed (fixed
 /// on-chain when submissions close), the task id, the cycle and the submitter, so every node
-/// computes the same assignment and nobody chooses whom they audit.
+/// computes the same assignment and nobody chooses whom they are duty-bound to audit. The
+/// assignment is a duty, not a permission: any staked node may still raise an audit (fisherman).
 /// TS twin: packages/protocol/src/audit-sampling.ts. Vectors: packages/protocol/vectors/sampling.json.
 library AuditSampling {
     /// @notice Probability (bps) that a submission by a node with `score` is sampled.
