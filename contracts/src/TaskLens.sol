@@ -46,6 +46,15 @@ contract TaskLens {
         }
     }
 
+    /// @notice Cumulative selection weights of the cycle's submitters, in submission order.
+    function cumulativeWeights(uint256 taskId, uint256 cycle) public view returns (uint256[] memory cumulative) {
+        address[] memory submitters = manager.getCycle(taskId, cycle).submitters;
+        cumulative = new uint256[](submitters.length);
+        for (uint256 i = 0; i < submitters.length; ++i) {
+            cumulative[i] = manager.getSubmission(taskId, cycle, submitters[i]).cumulativeWeight;
+        }
+    }
+
     /// @notice The node selected for distribution `attempt` of `cycle`, and its submitter index.
     function selectedDistributor(uint256 taskId, uint256 cycle, uint256 attempt)
         external
@@ -54,7 +63,7 @@ contract TaskLens {
     {
         ITaskManager.Cycle memory c = manager.getCycle(taskId, cycle);
         if (c.seed == bytes32(0) || c.submitters.length == 0) return (address(0), 0);
-        index = DistributorSelection.select(c.seed, taskId, cycle, attempt, c.cumulativeWeights);
+        index = DistributorSelection.select(c.seed, taskId, cycle, attempt, cumulativeWeights(taskId, cycle));
         node = c.submitters[index];
     }
 }

@@ -161,12 +161,14 @@ contract TaskManager is ITaskManager, ReentrancyGuard {
         if (node.hasSubmitted) _settle(taskId, node.lastCycle, msg.sender);
 
         uint256 weight = Reputation.weight(node.stake, node.score);
-        uint256 previous = c.submitters.length == 0 ? 0 : c.cumulativeWeights[c.submitters.length - 1];
+        uint256 count = c.submitters.length;
+        uint256 cumulative = weight + (count == 0 ? 0 : _submissions[taskId][cycle][c.submitters[count - 1]].cumulativeWeight);
+        if (cumulative > type(uint128).max) revert WeightOverflow(cumulative);
         submission.root = root;
-        submission.index = uint32(c.submitters.length);
+        submission.index = uint32(count);
         submission.scoreAtSubmission = node.score;
+        submission.cumulativeWeight = uint128(cumulative);
         c.submitters.push(msg.sender);
-        c.cumulativeWeights.push(previous + weight);
         node.lastCycle = uint64(cycle);
         node.hasSubmitted = true;
         emit Submitted(taskId, cycle, msg.sender, root, weight);
@@ -575,7 +577,8 @@ contract TaskManager is ITaskManager, ReentrancyGuard {
         internal
     {
         uint256 weight = Reputation.weight(voter.stake + voter.unbonding, voter.score);
-        _votes[auditId][voterAddress] = Vote({side: side, rewardClaimed: false, weight: weight});
+        if (weight > type(uint128).max) revert WeightOverflow(weight);
+        _votes[auditId][voterAddress] = Vote({side: side, rewardClaimed: false, weight: uint128(weight)});
         if (side == VoteSide.Uphold) {
             audit.upholdWeight += weight;
             audit.upholdReputation += voter.score;
@@ -672,13 +675,15 @@ contract TaskManager is ITaskManager, ReentrancyGuard {
         internal
         returns (bool)
     {
-        if (index >= c.submitters.length || c.submitters[index] != caller) return false;
-        if (_submissions[taskId][cycle][caller].convicted) return false;
+        uint256 count = c.submitters.length;
+        if (index >= count || c.submitters[index] != caller) return false;
+        mapping(address => Submission) storage subs = _submissions[taskId][cycle];
+        if (subs[caller].convicted) return false;
         bytes32 seed = _seed(taskId, _tasks[taskId], cycle);
-        uint256 total = c.cumulativeWeights[c.submitters.length - 1];
+        uint256 total = subs[c.submitters[count - 1]].cumulativeWeight;
         uint256 point = DistributorSelection.drawPoint(seed, taskId, cycle, attempt, total);
-        uint256 lower = index == 0 ? 0 : c.cumulativeWeights[index - 1];
-        return DistributorSelection.covers(point, lower, c.cumulativeWeights[index]);
+        uint256 lower = index == 0 ? 0 : subs[c.submitters[index - 1]].cumulativeWeight;
+        return DistributorSelection.covers(point, lower, subs[caller].cumulativeWeight);
     }
 
     function _finalizable(Task storage task, Cycle storage c) internal view returns (bool) {

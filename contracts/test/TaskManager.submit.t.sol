@@ -25,8 +25,8 @@ contract TaskManagerSubmitTest is TaskManagerFixture {
         ITaskManager.Cycle memory c = manager.getCycle(taskId, 0);
         assertEq(c.submitters.length, 2, "submitters");
         assertEq(c.submitters[1], bob, "order");
-        assertEq(c.cumulativeWeights[0], STAKE, "new node weight = stake");
-        assertEq(c.cumulativeWeights[1], 2 * STAKE, "cumulative");
+        assertEq(manager.getSubmission(taskId, 0, alice).cumulativeWeight, STAKE, "new node weight = stake");
+        assertEq(manager.getSubmission(taskId, 0, bob).cumulativeWeight, 2 * STAKE, "cumulative");
         assertEq(c.budget, BOUNTY_PER_ROUND, "bounty reserved once");
         assertEq(manager.getTask(taskId).escrow, 9 * BOUNTY_PER_ROUND, "escrow");
         assertEq(manager.getTask(taskId).cyclesInFlight, 1, "in flight");
@@ -117,7 +117,7 @@ contract TaskManagerSubmitTest is TaskManagerFixture {
         assertEq(n.score, 1, "score");
         assertTrue(manager.getSubmission(taskId, 0, alice).settled, "settled");
         // Weight for cycle 1 already includes the reputation factor of score 1: 1 + 1/17.
-        assertEq(manager.getCycle(taskId, 1).cumulativeWeights[0], (STAKE * (1e18 + uint256(1e18) / 17)) / 1e18, "weight grows with reputation");
+        assertEq(manager.getSubmission(taskId, 1, alice).cumulativeWeight, (STAKE * (1e18 + uint256(1e18) / 17)) / 1e18, "weight grows with reputation");
     }
 
     // ─── recordSeed ───

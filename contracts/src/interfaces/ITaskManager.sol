@@ -67,6 +67,9 @@ interface ITaskManager {
         uint16 openAudits;
         bool convicted;
         bool settled; // reputation already updated for this submission
+        // Sum of the weights of submitters 0..index: this submitter's selection interval is
+        // [previous submitter's cumulativeWeight, cumulativeWeight). Packed in the same slot.
+        uint128 cumulativeWeight;
     }
 
     enum DistributionStatus {
@@ -95,7 +98,6 @@ interface ITaskManager {
         uint256 rewardClaimed;
         uint256 bonusClaimed;
         address[] submitters;
-        uint256[] cumulativeWeights;
     }
 
     enum AuditKind {
@@ -112,13 +114,13 @@ interface ITaskManager {
     struct Audit {
         uint256 taskId;
         uint256 cycle;
-        address accused;
-        address accuser;
-        bytes32 evidenceCid;
+        address accused; // packed with kind, deadline, resolved, upheld
         AuditKind kind;
         uint64 deadline;
         bool resolved;
         bool upheld;
+        address accuser;
+        bytes32 evidenceCid;
         uint256 upholdWeight;
         uint256 rejectWeight;
         uint256 upholdReputation;
@@ -130,7 +132,7 @@ interface ITaskManager {
     struct Vote {
         VoteSide side;
         bool rewardClaimed;
-        uint256 weight;
+        uint128 weight; // one slot per vote
     }
 
     struct ClaimRequest {
@@ -213,4 +215,5 @@ interface ITaskManager {
     error AlreadyClaimed(uint256 taskId, uint256 cycle, address node);
     error InvalidProof(uint256 taskId, uint256 cycle, address node);
     error ClaimExceedsTotal(uint256 taskId, uint256 cycle);
+    error WeightOverflow(uint256 weight);
 }
