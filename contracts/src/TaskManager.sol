@@ -594,25 +594,31 @@ contract TaskManager is ITaskManager, ReentrancyGuard {
         Submission storage s = _submissions[taskId][cycle][audit.accused];
         s.openAudits -= 1;
         _cycles[taskId][cycle].openAudits -= 1;
-        if (upheld) {
-            s.convicted = true;
-            NodeState storage node = _nodes[taskId][audit.accused];
-            node.failed += 1;
-            node.score = 0;
-            node.reopenedUntil = uint64(block.timestamp + task.params.roundLength);
-            emit ReputationUpdated(taskId, audit.accused, node.passed, node.failed, 0);
-            emit PastRoundsReopened(taskId, audit.accused, node.reopenedUntil);
-        } else {
-            _settle(taskId, cycle, audit.accused);
-        }
+        if (upheld) _convict(taskId, task, cycle, audit.accused);
+        else _settle(taskId, cycle, audit.accused);
+    }
+
+    /// @dev Penalty scaling: a caught cheater's submission is convicted (no reward, cannot be drawn
+    /// to distribute), its reputation drops to zero, and its past rounds within the unbonding
+    /// horizon are re-opened to audit for one round.
+    function _convict(uint256 taskId, Task storage task, uint256 cycle, address account) internal {
+        _submissions[taskId][cycle][account].convicted = true;
+        NodeState storage node = _nodes[taskId][account];
+        node.failed += 1;
+        node.score = 0;
+        node.reopenedUntil = uint64(block.timestamp + task.params.roundLength);
+        emit ReputationUpdated(taskId, account, node.passed, node.failed, 0);
+        emit PastRoundsReopened(taskId, account, node.reopenedUntil);
     }
 
     function _afterDistributionChallenge(uint256 taskId, Audit storage audit, bool upheld) internal {
         Cycle storage c = _cycles[taskId][audit.cycle];
         c.openChallenges -= 1;
         if (upheld && c.status == DistributionStatus.Posted && c.poster == audit.accused) {
-            // The list is void; the next selected node gets a fresh posting window from now.
+            // The list is void; the next selected node gets a fresh posting window from now. The
+            // poster is a cheater like any other (see _convict).
             emit DistributionRejected(taskId, audit.cycle, c.poster, c.attempt);
+            _convict(taskId, _tasks[taskId], audit.cycle, audit.accused);
             c.status = DistributionStatus.Pending;
             c.attempt += 1;
             c.turnStart = uint64(block.timestamp);

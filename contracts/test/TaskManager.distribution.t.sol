@@ -147,6 +147,8 @@ contract TaskManagerDistributionTest is TaskManagerFixture {
         assertEq(c.attempt, 1, "next attempt");
         assertEq(c.turnStart, block.timestamp, "fresh window");
         assertEq(manager.getNode(taskId, poster).stake, STAKE / 2, "poster slashed");
+        assertTrue(manager.getSubmission(taskId, 0, poster).convicted, "poster convicted: never drawn again");
+        assertEq(manager.getNode(taskId, poster).score, 0, "poster loses its reputation");
         assertGt(c.bonus, 0, "slash remainder joins this cycle's payout");
         // The next selected node posts a correct list including the bonus.
         postAsSelected(taskId, 0, equalPayouts(taskId, 0, nodes4()));
