@@ -1,5 +1,5 @@
 // Task parameters with devnet-friendly defaults (1 h rounds; all windows satisfy the contract's
-// constraints: submissionWindow <= auditWindow, auditWindow + voteWindow <= roundLength).
+// constraints: submissionWindow < auditWindow, auditWindow + voteWindow <= roundLength).
 import { parseUnits, type Address } from 'viem'
 
 import type { TaskParams } from './types.ts'
