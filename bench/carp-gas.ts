@@ -106,9 +106,10 @@ async function main() {
     const claims: bigint[] = []
     for (const node of nodes) {
       const entry = list.leaves.find((leaf) => leaf.node === node.address)
-      if (!entry) continue
+      const proof = proofOf(list, node.address)
+      if (!entry || !proof) continue
       const result = await node.coop.claimRewards({
-        taskId, claims: [{ cycle: 0n, reward: entry.reward, bonus: entry.bonus, proof: proofOf(list, node.address) }],
+        taskId, claims: [{ cycle: 0n, reward: entry.reward, bonus: entry.bonus, proof }],
       })
       claims.push(result.gasUsed)
     }

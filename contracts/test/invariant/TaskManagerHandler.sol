@@ -9,6 +9,7 @@ import {ITaskManager} from "../../src/interfaces/ITaskManager.sol";
 import {Vm} from "../utils/Vm.sol";
 import {TestERC20} from "../utils/TestERC20.sol";
 import {MerkleBuilder} from "../utils/MerkleBuilder.sol";
+import {DefaultTaskParams} from "../utils/DefaultTaskParams.sol";
 
 /// @dev Drives a TaskManager through random but well-formed protocol traffic: stakes, unstakes,
 /// submissions, audits, votes, resolutions, distributions (honest and over-claiming), challenges,
@@ -363,28 +364,8 @@ contract TaskManagerHandler {
     // ─────────────────────────── helpers ───────────────────────────
 
     function _createTask(TestERC20 stakeToken, TestERC20 rewardToken) internal returns (uint256 taskId) {
-        ITaskManager.TaskParams memory p;
-        p.programCid = keccak256("program");
-        p.stakeToken = IERC20(address(stakeToken));
-        p.rewardToken = IERC20(address(rewardToken));
-        p.minStake = 100e18;
-        p.bountyPerRound = 1_000e18;
-        p.roundLength = 100;
-        p.submissionWindow = 30;
-        p.auditWindow = 50;
-        p.voteWindow = 40;
-        p.distributionWindow = 20;
-        p.distributionAuditWindow = 20;
-        p.slashBps = 5_000;
-        p.falseAccusationBps = 1_000;
-        p.winnerBps = 3_000;
-        p.votersBps = 3_000;
-        p.duesRounds = 2;
-        p.auditFloorBps = 1_000;
-        p.auditDecay = 4;
-        p.auditorsPerSample = 2;
-        p.maxDistributionAttempts = 3;
-        p.unbondingRounds = 3;
+        ITaskManager.TaskParams memory p =
+            DefaultTaskParams.build(IERC20(address(stakeToken)), IERC20(address(rewardToken)));
         uint256 bounty = 20_000e18;
         rewardToken.mint(creator, bounty);
         vm.startPrank(creator);

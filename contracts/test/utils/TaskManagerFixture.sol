@@ -9,6 +9,7 @@ import {ITaskManager} from "../../src/interfaces/ITaskManager.sol";
 import {TestBase} from "./TestBase.sol";
 import {TestERC20} from "./TestERC20.sol";
 import {MerkleBuilder} from "./MerkleBuilder.sol";
+import {DefaultTaskParams} from "./DefaultTaskParams.sol";
 
 /// @dev Deploys a manager, a lens, a stake token and a (different) reward token, and offers the
 /// steps of a round as helpers so each test reads as the protocol story it checks.
@@ -24,9 +25,9 @@ abstract contract TaskManagerFixture is TestBase {
     address internal carol = address(0xCA201);
     address internal dave = address(0xDA7E);
 
-    uint256 internal constant MIN_STAKE = 100e18;
+    uint256 internal constant MIN_STAKE = DefaultTaskParams.MIN_STAKE;
     uint256 internal constant STAKE = 1_000e18;
-    uint256 internal constant BOUNTY_PER_ROUND = 1_000e18;
+    uint256 internal constant BOUNTY_PER_ROUND = DefaultTaskParams.BOUNTY_PER_ROUND;
     uint256 internal constant T0 = 1_000_000;
 
     function setUp() public virtual {
@@ -42,28 +43,8 @@ abstract contract TaskManagerFixture is TestBase {
         vm.label(dave, "dave");
     }
 
-    function defaultParams() internal view returns (ITaskManager.TaskParams memory p) {
-        p.programCid = keccak256("program");
-        p.stakeToken = IERC20(address(stakeToken));
-        p.rewardToken = IERC20(address(rewardToken));
-        p.minStake = MIN_STAKE;
-        p.bountyPerRound = BOUNTY_PER_ROUND;
-        p.roundLength = 100;
-        p.submissionWindow = 30;
-        p.auditWindow = 50;
-        p.voteWindow = 40;
-        p.distributionWindow = 20;
-        p.distributionAuditWindow = 20;
-        p.slashBps = 5_000;
-        p.falseAccusationBps = 1_000;
-        p.winnerBps = 3_000;
-        p.votersBps = 3_000;
-        p.duesRounds = 2;
-        p.auditFloorBps = 1_000;
-        p.auditDecay = 4;
-        p.auditorsPerSample = 2;
-        p.maxDistributionAttempts = 3;
-        p.unbondingRounds = 3;
+    function defaultParams() internal view returns (ITaskManager.TaskParams memory) {
+        return DefaultTaskParams.build(IERC20(address(stakeToken)), IERC20(address(rewardToken)));
     }
 
     function createTask(ITaskManager.TaskParams memory p, uint256 bounty) internal returns (uint256 taskId) {
