@@ -21,7 +21,7 @@ before(async () => {
   params = taskParams({
     stakeToken: net.addresses.coopToken,
     rewardToken: net.addresses.rewardToken,
-    maxDistributionAttempts: 2,
+    maxDistributionAttempts: 5,
   })
   const created = await net.coop.createTask({ params, bounty: params.bountyPerRound * 2n })
   taskId = created.taskId
@@ -73,36 +73,56 @@ test('a greedy list is challenged, upheld, voided; the next attempt posts the ho
   const cycle = await net.coop.getCycle({ taskId, cycle: 0n })
   assert.equal(cycle.status, DistributionStatus.Pending)
   assert.equal(cycle.attempt, 1)
-  const next = await net.coop.selectedDistributor({ taskId, cycle: 0n, attempt: 1n })
-  const passed = cycle.submitters.map((node) => getAddress(node))
+  // The greedy poster is convicted like any cheater: no reward, and never drawn to post again.
+  assert.equal((await net.coop.getSubmission({ taskId, cycle: 0n, node: greedy.address })).convicted, true)
+  assert.equal((await net.coop.getNode({ taskId, node: greedy.address })).score, 0)
+  const passed = cycle.submitters.map((node) => getAddress(node)).filter((node) => node !== greedy.address)
   const honest = buildDistribution({ taskId, cycle: 0n, entries: equalSplit(cycle.budget, cycle.bonus, passed) })
-  const poster = byAddress(next.node!)
-  if (poster === greedy) {
-    // The greedy node's submission was not convicted (only its list was), so it may post again.
-    assert.equal((await net.coop.getSubmission({ taskId, cycle: 0n, node: greedy.address })).convicted, false)
+  // Later draws may land on the convict again (its weight stays in the cycle): its turn is refused
+  // and times out. Either an honest node posts, or every attempt is used up and the cycle fails.
+  for (;;) {
+    const attempt = await net.coop.currentDistributionAttempt({ taskId, cycle: 0n })
+    if (attempt >= BigInt(params.maxDistributionAttempts)) {
+      const failed = await net.coop.failDistribution({ taskId, cycle: 0n })
+      assert.equal(failed.returnedReward, cycle.budget)
+      return
+    }
+    const next = await net.coop.selectedDistributor({ taskId, cycle: 0n, attempt })
+    const poster = byAddress(next.node!)
+    const post = () =>
+      poster.coop.postDistribution({
+        taskId,
+        cycle: 0n,
+        submitterIndex: next.index,
+        merkleRoot: honest.root,
+        listCid: keccak256(stringToHex('honest')),
+        rewardTotal: honest.totalReward,
+        bonusTotal: honest.totalBonus,
+      })
+    if (poster === greedy) {
+      assert.ok(isContractError(await rejection(post), 'NotSelectedDistributor'))
+      // Attempt a's window ends at turnStart + (a − stored attempt + 1) · distributionWindow.
+      const { turnStart, attempt: stored } = await net.coop.getCycle({ taskId, cycle: 0n })
+      await setChainTime(net.time, turnStart + (attempt - BigInt(stored) + 1n) * params.distributionWindow)
+      continue
+    }
+    const posted = await post()
+    assert.equal(posted.attempt, Number(attempt))
+    break
   }
-  const posted = await poster.coop.postDistribution({
-    taskId,
-    cycle: 0n,
-    submitterIndex: next.index,
-    merkleRoot: honest.root,
-    listCid: keccak256(stringToHex('honest')),
-    rewardTotal: honest.totalReward,
-    bonusTotal: honest.totalBonus,
-  })
-  assert.equal(posted.attempt, 1)
   await setChainTime(net.time, (await net.coop.getCycle({ taskId, cycle: 0n })).postedAt + params.distributionAuditWindow)
   const final = await net.coop.finalizeDistribution({ taskId, cycle: 0n })
   assert.equal(final.merkleRoot, honest.root)
 })
 
 test('a cycle nobody distributes fails after its attempts and returns the budget', async () => {
-  // Cycle 1's distribution opened at start(3); let both turns (2 × distributionWindow) time out.
+  // Cycle 1's distribution opened at start(3); let every turn time out.
   await setChainTime(net.time, start(3n))
   const early = await rejection(() => net.coop.failDistribution({ taskId, cycle: 1n }))
   assert.ok(isContractError(early, 'DistributionAttemptsRemain'))
-  await setChainTime(net.time, start(3n) + 2n * params.distributionWindow)
-  assert.equal(await net.coop.currentDistributionAttempt({ taskId, cycle: 1n }), 2n)
+  const attempts = BigInt(params.maxDistributionAttempts)
+  await setChainTime(net.time, start(3n) + attempts * params.distributionWindow)
+  assert.equal(await net.coop.currentDistributionAttempt({ taskId, cycle: 1n }), attempts)
   const escrowBefore = (await net.coop.getTask({ taskId })).escrow
   const failed = await net.coop.failDistribution({ taskId, cycle: 1n })
   assert.equal(failed.returnedReward, params.bountyPerRound)
