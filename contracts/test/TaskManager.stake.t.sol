@@ -142,6 +142,32 @@ contract TaskManagerStakeTest is TaskManagerFixture {
         manager.withdrawStake(taskId);
     }
 
+    function test_withdrawStake_unbondingStakeIsSlashedThenWithdrawable() public {
+        joinAll(taskId);
+        warpToSubmission(taskId, 0);
+        submitAs(taskId, alice, 0);
+        vm.prank(alice);
+        manager.requestUnstake(taskId, STAKE); // leaving right after submitting does not escape audits
+        warpPastSubmission(taskId, 0);
+        uint256 auditId = raise(taskId, 0, bob, alice);
+        resolveAfterVote(auditId);
+        assertEq(manager.getNode(taskId, alice).unbonding, STAKE / 2, "slashed while unbonding");
+        uint256 unlockRound = manager.unbondedAtRound(taskId, alice);
+        vm.warp(roundStart(taskId, unlockRound));
+        vm.prank(alice);
+        manager.withdrawStake(taskId);
+        assertEq(stakeToken.balanceOf(alice), STAKE / 2, "only what survived the slash");
+    }
+
+    function test_views_roundClock() public {
+        assertEq(manager.currentRound(taskId), 0, "round 0 at creation");
+        assertEq(manager.roundStart(taskId, 3), T0 + 300, "round 3 start");
+        vm.warp(T0 + 299);
+        assertEq(manager.currentRound(taskId), 2, "round 2");
+        vm.warp(T0 + 300);
+        assertEq(manager.currentRound(taskId), 3, "round 3");
+    }
+
     function test_withdrawStake_revertsWhenNothingUnbonding() public {
         join(taskId, alice, STAKE);
         vm.prank(alice);

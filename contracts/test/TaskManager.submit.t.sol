@@ -98,6 +98,15 @@ contract TaskManagerSubmitTest is TaskManagerFixture {
         vm.stopPrank();
     }
 
+    function test_submit_revertsWhenWeightOverflowsUint128() public {
+        address whale = address(0x3A1E);
+        join(taskId, whale, uint256(type(uint128).max) + 1);
+        warpToSubmission(taskId, 0);
+        vm.prank(whale);
+        vm.expectRevert(abi.encodeWithSelector(ITaskManager.WeightOverflow.selector, uint256(type(uint128).max) + 1));
+        manager.submit(taskId, 0, rootOf(whale, 0));
+    }
+
     function test_submit_revertsOnEmptyRoot() public {
         warpToSubmission(taskId, 0);
         vm.prank(alice);
