@@ -1,0 +1,26 @@
+// Every `coop` command, in the order `coop --help` lists them.
+import type { Command, CommandGroup } from '../args.ts'
+import { claimCommand } from './claim.ts'
+import { devnetCommand } from './devnet.ts'
+import { nodeStartCommand } from './node.ts'
+import { stakeCommand, unstakeCommand } from './stake.ts'
+import { statusCommand } from './status.ts'
+import { taskCreateCommand, taskFundCommand, taskStatusCommand, taskStopCommand } from './task.ts'
+
+export const commands: Command[] = [
+  devnetCommand,
+  nodeStartCommand,
+  taskCreateCommand,
+  taskFundCommand,
+  taskStatusCommand,
+  taskStopCommand,
+  stakeCommand,
+  unstakeCommand,
+  claimCommand,
+  statusCommand,
+]
+
+export const groups: CommandGroup[] = [
+  { name: 'node', summary: 'run a Coop node' },
+  { name: 'task', summary: 'create, fund, inspect and stop tasks' },
+]

@@ -1,0 +1,5 @@
+export { runDevnet, startDevnet, scaledTiming, taskEntries, type Devnet, type DevnetNode, type DevnetOptions, type DevnetTask, type DevnetTaskName } from './devnet.ts'
+export { buildSummary, formatSummaryTable, type DevnetSummary, type DevnetNodeSummary, type DevnetTaskSummary } from './summary.ts'
+export { startSite, pageHtml, type Site } from './site.ts'
+export { NodeProcess, liveNodeProcessCount } from './processes.ts'
+export { devnetAmounts, devnetTiming } from './params.ts'
