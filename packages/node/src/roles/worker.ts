@@ -1,0 +1,41 @@
+// Worker (cycle r: the program's work) and submitter (cycle r−1: the program's submission, its
+// dag-cbor root on-chain; the value is stored first so it can be served to auditors).
+import { encodeValue, submissionRoot } from '@coop/sdk'
+
+import { callProgram, confirmed, roundInfo, type TaskEnv } from './env.ts'
+
+export async function work(env: TaskEnv, cycle: bigint): Promise<void> {
+  const { store, metrics } = env.node
+  if (store.hasStep(env.id, Number(cycle), 'work')) return
+  try {
+    await callProgram(env, 'work', roundInfo(env, cycle, cycle))
+  } catch (error) {
+    metrics.work.inc({ task: env.id, result: 'error' })
+    throw error
+  }
+  store.markStep(env.id, Number(cycle), 'work')
+  metrics.work.inc({ task: env.id, result: 'ok' })
+  metrics.rounds.inc({ task: env.id })
+  env.logger.info({ cycle }, 'work done')
+}
+
+export async function submit(env: TaskEnv, cycle: bigint): Promise<void> {
+  const { store, content, sender, metrics } = env.node
+  const c = Number(cycle)
+  // The value is computed once and kept: after a crash the same root is re-sent, never a new one.
+  let stored = store.getSubmission(env.id, c)
+  if (!stored) {
+    const value = await callProgram(env, 'submission', roundInfo(env, cycle + 1n, cycle))
+    const bytes = encodeValue(value)
+    const { cid, digest } = submissionRoot(value)
+    await content.putBlock(cid, bytes)
+    store.putSubmission({ taskId: env.id, cycle: c, value: bytes, cid, root: digest })
+    stored = store.getSubmission(env.id, c)!
+  }
+  const root = stored.root as `0x${string}`
+  const outcome = await sender.execute({ kind: 'submit', taskId: env.id, cycle: c }, { root, cid: stored.cid }, { functionName: 'submit', args: [env.taskId, cycle, root] })
+  if (confirmed(outcome)) {
+    metrics.submissions.inc({ task: env.id })
+    env.logger.info({ cycle, root, txHash: outcome.intent.txHash }, 'submitted')
+  }
+}

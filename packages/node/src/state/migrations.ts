@@ -1,0 +1,99 @@
+// Schema migrations of the node's SQLite state, applied in order inside one transaction each.
+// Never edit a shipped migration: append a new one.
+export const migrations: readonly string[] = [
+  // 1: initial schema
+  `
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  -- One row per on-chain action the node means to take. UNIQUE(kind, task_id, cycle, key) makes
+  -- a second intent for the same action impossible; cycle = -1 when the action has no cycle.
+  CREATE TABLE intents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    cycle INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'confirmed', 'failed', 'skipped')),
+    payload TEXT NOT NULL DEFAULT '{}',
+    tx_hash TEXT,
+    raw_tx TEXT,
+    nonce INTEGER,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (kind, task_id, cycle, key)
+  );
+  CREATE INDEX intents_status ON intents (status);
+  CREATE INDEX intents_task ON intents (task_id, cycle);
+  -- ctx.kv of the sandboxed task programs (values are v8-serialized).
+  CREATE TABLE kv (
+    task_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (task_id, key)
+  );
+  -- What this node concluded when it checked a submission or a distribution list.
+  CREATE TABLE verdicts (
+    task_id TEXT NOT NULL,
+    cycle INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('submission', 'distribution')),
+    subject TEXT NOT NULL,
+    ok INTEGER NOT NULL,
+    reason TEXT,
+    evidence_cid TEXT,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (task_id, cycle, kind, subject)
+  );
+  -- Audits seen on-chain (AuditRaised and later events).
+  CREATE TABLE audits (
+    audit_id TEXT PRIMARY KEY,
+    task_id TEXT NOT NULL,
+    cycle INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('submission', 'distribution')),
+    accused TEXT NOT NULL,
+    accuser TEXT NOT NULL,
+    evidence_cid TEXT NOT NULL,
+    deadline INTEGER NOT NULL,
+    resolved INTEGER NOT NULL DEFAULT 0,
+    upheld INTEGER,
+    block_number INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX audits_task ON audits (task_id, resolved);
+  -- Distribution lists (JSON) by cycle and CID: ours, or fetched from the poster.
+  CREATE TABLE distributions (
+    task_id TEXT NOT NULL,
+    cycle INTEGER NOT NULL,
+    list_cid TEXT NOT NULL,
+    merkle_root TEXT NOT NULL,
+    list_json TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (task_id, cycle, list_cid)
+  );
+  -- This node's submissions: the value (dag-cbor bytes) served to auditors, and its root.
+  CREATE TABLE submissions (
+    task_id TEXT NOT NULL,
+    cycle INTEGER NOT NULL,
+    value BLOB NOT NULL,
+    cid TEXT NOT NULL,
+    root TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (task_id, cycle)
+  );
+  -- Off-chain steps done once per cycle (work, audit pass, distribution check, announcement).
+  CREATE TABLE steps (
+    task_id TEXT NOT NULL,
+    cycle INTEGER NOT NULL,
+    step TEXT NOT NULL,
+    key TEXT NOT NULL DEFAULT '',
+    data TEXT,
+    done_at INTEGER NOT NULL,
+    PRIMARY KEY (task_id, cycle, step, key)
+  );
+  `,
+]
