@@ -11,6 +11,7 @@ const state = {
   selectedCycle: null,
   names: new Map(),
   knownNodes: new Set(),
+  feed: [],
   ws: null,
   wsState: 'connecting',
   retryMs: 1000,
@@ -24,7 +25,7 @@ function h(tag, attrs = {}, ...children) {
     if (value === undefined || value === null || value === false) continue
     if (key === 'class') el.className = value
     else if (key === 'dataset') Object.assign(el.dataset, value)
-    else if (key === 'style') el.setAttribute('style', value)
+    else if (key === 'style') el.style.cssText = value // CSSOM: allowed under the page's CSP (no inline style attributes)
     else if (key.startsWith('on')) el.addEventListener(key.slice(2), value)
     else el.setAttribute(key, value === true ? '' : String(value))
   }
@@ -158,6 +159,7 @@ async function refresh() {
 function render() {
   renderTop()
   renderTaskList()
+  renderFeed()
   const task = selectedTask()
   $('empty').hidden = state.tasks.length > 0
   for (const id of ['task-header', 'rounds-card', 'nodes-card', 'audits-card']) $(id).hidden = !task
@@ -233,7 +235,7 @@ function cellFor(task, cycleRow, round, current) {
   const sampled = subs.filter((s) => s.sampled).length
   const convicted = subs.filter((s) => s.convicted).length
   const audits = cycleRow.audits.length
-  const cls = (kind) => `tl-cell ${kind}${active ? ' active' : ''}${active ? ' col-now' : ''}`
+  const cls = (kind) => `tl-cell ${kind}${active && kind !== 'final' && kind !== 'failed' ? ' active' : ''}${active ? ' col-now' : ''}`
   if (r === c) {
     if (future) return h('div', { class: 'tl-cell future' }, h('span', { class: 't1' }, 'work'))
     return h('div', { class: cls('work'), dataset: { phase: 'work' } }, h('span', { class: 't1' }, 'work'), h('span', { class: 't2' }, active ? 'in progress' : 'done'))
@@ -284,7 +286,7 @@ function renderTimeline(task) {
   for (let r = first; r <= last; r++) columns.push(r)
   const timeline = $('timeline')
   timeline.style.gridTemplateColumns = `90px repeat(${columns.length}, minmax(118px, 1fr))`
-  const head = [h('div', { class: 'tl-head' }, 'cycle ╲ round'), ...columns.map((r) => h('div', { class: `tl-head${r === current ? ' now' : ''}`, role: 'columnheader' }, `round ${r}`))]
+  const head = [h('div', { class: 'tl-head corner' }, 'cycle'), ...columns.map((r) => h('div', { class: `tl-head${r === current ? ' now' : ''}`, role: 'columnheader' }, `round ${r}`))]
   const rows = cycles.map((row) =>
     h(
       'div',
@@ -390,7 +392,7 @@ function renderNodes(task) {
         'tr',
         { class: `${n.convicted ? 'convicted' : ''}${fresh ? ' fresh' : ''}`, dataset: { address: n.address } },
         h('td', {}, h('div', { class: 'who-line' }, who(n.address), n.convicted ? [' ', h('span', { class: 'badge convicted' }, 'convicted')] : null),
-          n.p2p ? h('div', { class: 'addr mono muted', title: n.p2p, style: 'font-size:11px' }, short(n.p2p, 22, 10)) : null),
+          n.p2p ? h('div', { class: 'p2p', title: n.p2p }, short(n.p2p, 16, 10)) : null),
         h('td', { class: 'num', dataset: { col: 'stake' } }, amount(n.stake, st.decimals, st.symbol)),
         h('td', { class: 'num' }, n.unbonding === '0' ? h('span', { class: 'muted' }, '–') : amount(n.unbonding, st.decimals)),
         h('td', { class: 'num' }, h('span', { class: 'good' }, n.passed), ' / ', h('span', { class: n.failed ? 'bad' : '' }, n.failed), ` · ${n.score}`),
@@ -466,10 +468,21 @@ function describe(e) {
 }
 
 function addFeed(e) {
-  const feed = $('event-feed')
-  const item = h('li', { class: 'fresh', dataset: { type: e.type } }, h('span', { class: `k k-${e.type}` }), h('span', {}, describe(e), h('span', { class: 'muted' }, ` · #${e.blockNumber}`)))
-  feed.prepend(item)
-  while (feed.children.length > 30) feed.lastElementChild.remove()
+  state.feed.unshift({ event: e, fresh: true })
+  state.feed.length = Math.min(state.feed.length, 30)
+  renderFeed()
+}
+
+/** Re-rendered after each refresh too, so that nodes learned meanwhile show by name. */
+function renderFeed() {
+  $('event-feed').replaceChildren(
+    ...state.feed.map((item) => {
+      const e = item.event
+      const li = h('li', { class: item.fresh ? 'fresh' : '', dataset: { type: e.type } }, h('span', { class: `k k-${e.type}` }), h('span', {}, describe(e), h('span', { class: 'muted' }, ` · #${e.blockNumber}`)))
+      item.fresh = false
+      return li
+    }),
+  )
 }
 
 function setConnection(s, label) {

@@ -112,7 +112,7 @@ before(async () => {
     address: n1.address,
     peerId: '12D3KooWScenarioNode1',
     multiaddrs: () => ['/ip4/127.0.0.1/tcp/4101/p2p/12D3KooWScenarioNode1'],
-    metrics,
+    metrics: { registry: metrics },
     tasks: new Map([
       [
         '1',
@@ -120,10 +120,10 @@ before(async () => {
           runtime: {
             async call(method: 'route', ...args: unknown[]) {
               routeCalls.push([method, ...args])
-              const [name] = args as [string]
-              if (name === 'fail') throw Object.assign(new Error('sandbox crashed\nstack…'), { code: 'SANDBOX_CRASHED' })
-              if (name === 'missing') throw Object.assign(new Error('no route missing'), { code: 'ROUTE_NOT_FOUND' })
-              return { route: name, request: args[1], big: 10n ** 30n }
+              const request = args[0] as { path: string }
+              if (request.path === '/fail') throw Object.assign(new Error('the task threw\nstack…'), { code: 'TASK_ERROR' })
+              if (request.path === '/missing') throw Object.assign(new Error('no route for "/missing"'), { code: 'NO_ROUTE' })
+              return { request, big: 10n ** 30n, bytes: new Uint8Array([1, 2, 255]) }
             },
           },
         },
@@ -159,6 +159,7 @@ test('GET /api/status', async () => {
   assert.equal(withNode.body.name, 'node-1')
   assert.equal(withNode.body.address, net.nodes[0].address)
   assert.equal(withNode.body.peerId, '12D3KooWScenarioNode1')
+  assert.deepEqual(withNode.body.tasks, ['1']) // the tasks the node runs
   assert.deepEqual(withNode.body.multiaddrs, ['/ip4/127.0.0.1/tcp/4101/p2p/12D3KooWScenarioNode1'])
 })
 
@@ -313,11 +314,12 @@ test('ANY /api/tasks/:id/routes/* is forwarded to the task program', async () =>
   })
   assert.equal(posted.status, 200)
   assert.deepEqual(posted.body, {
-    route: 'pages/42',
     request: { method: 'POST', path: '/pages/42', query: { x: '1', y: '3' }, body: { url: 'https://example.org' } },
     big: String(10n ** 30n),
+    bytes: '0x0102ff',
   })
-  assert.deepEqual(routeCalls[0]?.slice(0, 2), ['route', 'pages/42'])
+  assert.equal(routeCalls[0]?.[0], 'route')
+  assert.equal(routeCalls[0]?.length, 2) // call('route', request), as @coop/sdk's runtime expects
   const got = await send('GET', '/api/tasks/1/routes/status')
   assert.equal(got.status, 200)
   assert.equal(got.body.request.body, undefined)

@@ -27,10 +27,10 @@ export interface ApiNode {
   address: Address
   peerId?: string
   multiaddrs?: () => string[]
-  /** The node's prom-client registry; /metrics serves it (with the view's and API's metrics added). */
-  metrics?: Registry
+  /** The node's prom-client registry (or an object holding it as `registry`); /metrics serves it, with the view's and API's metrics added. */
+  metrics?: Registry | { registry: Registry }
   /** Tasks the node runs, keyed by the decimal task id (`'1'`). A Map<string, …> fits. */
-  tasks: { get(taskId: never): ApiNodeTask | undefined; has?(taskId: never): boolean }
+  tasks: { get(taskId: never): ApiNodeTask | undefined; keys?(): Iterable<unknown> }
   /** This node's entitlements per cycle of a task (from the distribution lists it holds) and whether claimed. */
   rewards?: (taskId: bigint) => Promise<readonly RewardEntry[]> | readonly RewardEntry[]
 }
@@ -76,8 +76,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
 
   // Metrics: the node's registry when there is one, else our own; the view's gauges and the
   // API's request counter are added to it (once).
-  const registry = node?.metrics ?? new Registry()
-  if (!node?.metrics) collectDefaultMetrics({ register: registry })
+  const nodeRegistry = node?.metrics ? ('registry' in node.metrics ? node.metrics.registry : node.metrics) : undefined
+  const registry = nodeRegistry ?? new Registry()
+  if (!nodeRegistry) collectDefaultMetrics({ register: registry })
   view.registerMetrics(registry)
   const requests =
     (registry.getSingleMetric('coop_api_requests_total') as Counter<'route' | 'status'> | undefined) ??
@@ -98,7 +99,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       chainId: s.chainId,
       blockNumber: s.blockNumber,
       now: s.now,
-      tasks: view.taskIds(),
+      // A node lists the tasks it runs; the devnet's API every task of the deployment.
+      tasks: node?.tasks.keys ? [...node.tasks.keys()].map(String) : view.taskIds().map(String),
       taskManager: view.addresses.taskManager,
       taskLens: view.addresses.taskLens,
       view: {
@@ -146,13 +148,16 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     for (const [key, value] of url.searchParams) if (!(key in query)) query[key] = value
     let result: unknown
     try {
-      result = await runtime.call('route', name, { method: req.method ?? 'GET', path: `/${name}`, query, body })
+      // @coop/sdk: call('route', request) → the task's routes[<longest matching prefix of path>](request, ctx)
+      result = await runtime.call('route', { method: req.method ?? 'GET', path: `/${name}`, query, body })
     } catch (error) {
-      const e = error as { code?: unknown; message?: unknown }
+      const e = error as { code?: unknown; shortMessage?: unknown; message?: unknown }
       const code = typeof e?.code === 'string' ? e.code : ''
-      const message = typeof e?.message === 'string' ? e.message.split('\n')[0]! : 'the task program failed'
-      if (['ROUTE_NOT_FOUND', 'NO_ROUTE', 'NOT_FOUND'].includes(code)) throw new ApiError(404, 'NOT_FOUND', message)
+      const text = typeof e?.shortMessage === 'string' ? e.shortMessage : typeof e?.message === 'string' ? e.message : ''
+      const message = text.split('\n')[0] || 'the task program failed'
+      if (code === 'NO_ROUTE') throw new ApiError(404, 'NOT_FOUND', `task ${taskId} has no route /${name}`)
       logger.warn({ taskId: taskId.toString(), route: name, code, err: message }, 'api: task route failed')
+      if (code === 'TIMEOUT') throw new ApiError(504, 'ROUTE_FAILED', `task ${taskId} route /${name} timed out`)
       throw new ApiError(502, 'ROUTE_FAILED', `task ${taskId} route /${name} failed: ${message}`)
     }
     sendJson(req, res, 200, result ?? null)
