@@ -1,0 +1,168 @@
+// The devnet end to end: 5 node processes, both example tasks, ≥ 6 finalized rounds. The cheater
+// (node-3, from round 3) is caught and slashed, honest nodes never are and all earn rewards, every
+// node is audited in 100% of its submissions while paying dues and less often afterwards; and the
+// devnet's dashboard, opened in headless Chromium while the network runs, shows the 5 nodes with the
+// cheater flagged (screenshot in test/artifacts/).
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+
+import { coopActions, createCoopPublicClient, liveAnvilCount } from '@coop/chain'
+import type { Address } from 'viem'
+
+import { startDevnet, type Devnet } from '../src/devnet/devnet.ts'
+import { liveNodeProcessCount } from '../src/devnet/processes.ts'
+import type { DevnetSummary } from '../src/devnet/summary.ts'
+
+const ROUNDS = 6
+const artifacts = join(import.meta.dirname, 'artifacts')
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function waitUntil(what: string, timeoutMs: number, check: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await sleep(500)
+  }
+}
+
+/** Opens the dashboard on the task where the cheater was convicted; checks the nodes table. */
+async function checkDashboard(devnet: Devnet, taskId: bigint, cheater: string): Promise<{ rows: number; screenshot: string }> {
+  const { chromium: browserType } = await import('playwright-core')
+  const browser = await browserType.launch({
+    executablePath: chromium,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+  })
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } })
+    const errors: string[] = []
+    page.on('pageerror', (error) => errors.push(error.message))
+    await page.goto(`${devnet.dashboardUrl}#/tasks/${taskId}`)
+    const rows = page.locator('#nodes-table tbody tr')
+    await page.waitForFunction(() => document.querySelectorAll('#nodes-table tbody tr[data-address]').length >= 5, undefined, { timeout: 30_000 })
+    const count = await page.locator('#nodes-table tbody tr[data-address]').count()
+    const cheaterRow = rows.filter({ hasText: cheater })
+    await cheaterRow.first().waitFor({ timeout: 30_000 })
+    // The cheater's row carries the conviction (class + badge); honest rows do not.
+    await page.waitForFunction(
+      (name) => [...document.querySelectorAll('#nodes-table tbody tr')].some((row) => row.textContent?.includes(name) && row.classList.contains('convicted')),
+      cheater,
+      { timeout: 30_000 },
+    )
+    assert.match((await cheaterRow.first().textContent()) ?? '', /convicted/)
+    for (const name of ['node-1', 'node-2', 'node-4', 'node-5']) {
+      const row = rows.filter({ hasText: name }).first()
+      assert.equal(await row.evaluate((element) => element.classList.contains('convicted')), false, `${name} shown as convicted`)
+    }
+    // The round timeline shows live rounds.
+    await page.waitForFunction(() => document.querySelector('#timeline')?.children.length, undefined, { timeout: 30_000 })
+    mkdirSync(artifacts, { recursive: true })
+    const screenshot = join(artifacts, 'devnet-dashboard.png')
+    await page.screenshot({ path: screenshot, fullPage: true })
+    assert.deepEqual(errors, [], 'the dashboard threw')
+    return { rows: count, screenshot }
+  } finally {
+    await browser.close()
+  }
+}
+
+test(`devnet: 5 nodes, ${ROUNDS} finalized rounds, the cheater caught, honest nodes paid, dues audited, dashboard live`, { timeout: 8 * 60_000 }, async (t) => {
+  const lines: string[] = []
+  const started = Date.now()
+  const devnet = await startDevnet({ nodes: 5, rounds: ROUNDS, log: (line) => lines.push(line) })
+  let summary: DevnetSummary
+  let dashboard: { rows: number; screenshot: string } | undefined
+  const cheater = devnet.nodes.find((node) => node.behaviour === 'cheater')!
+  try {
+    assert.equal(cheater.name, 'node-3')
+    assert.equal(cheater.cheatFromRound, 3)
+    // While it runs: once the cheater is convicted somewhere, look at the dashboard.
+    let convictedIn: bigint | undefined
+    await waitUntil('the cheater to be convicted', (ROUNDS + 6) * 12_000, () => {
+      for (const task of devnet.tasks) {
+        const state = devnet.view.nodes(task.taskId).find((node) => node.address === cheater.address)
+        if (state?.convicted) convictedIn = task.taskId
+      }
+      return convictedIn !== undefined
+    })
+    if (existsSync(chromium)) dashboard = await checkDashboard(devnet, convictedIn!, cheater.name)
+    else t.diagnostic(`no Chromium at ${chromium}: dashboard check skipped (.ci/run installs it)`)
+    await devnet.waitForFinalized(ROUNDS)
+    await Promise.all(devnet.nodes.map((node) => node.process.stop(10_000)))
+    summary = await devnet.summary({ requestedRounds: ROUNDS })
+
+    // ── per-submission audit sampling, straight from TaskLens ──
+    const client = createCoopPublicClient({ rpcUrl: devnet.rpcUrl }).extend(coopActions(devnet.deployment.addresses))
+    const dues = devnet.tasks[0]!.params.duesRounds
+    let laterSampled = 0
+    let laterTotal = 0
+    for (const task of devnet.tasks) {
+      const rounds = devnet.view.rounds(task.taskId, { limit: 1000 })
+      for (const node of devnet.nodes) {
+        const mine = rounds
+          .flatMap((round) => round.submissions.filter((submission) => submission.node === node.address).map((submission) => ({ cycle: round.cycle, seeded: round.seed !== null, submission })))
+          .filter((entry) => entry.seeded)
+          .sort((a, b) => (a.cycle < b.cycle ? -1 : 1))
+        assert.ok(mine.length >= dues, `${node.name} made only ${mine.length} seeded submissions in task ${task.taskId}`)
+        let convictedBefore = false
+        for (const [index, entry] of mine.entries()) {
+          const sampled = await client.isSampled({ taskId: task.taskId, cycle: entry.cycle, node: node.address as Address })
+          const probability = Number(await client.auditProbabilityBps({ taskId: task.taskId, cycle: entry.cycle, node: node.address as Address }))
+          assert.equal(sampled, entry.submission.sampled, `view and TaskLens disagree on ${node.name} c${entry.cycle}`)
+          if (index < dues) {
+            // Paying dues: audited with certainty.
+            assert.equal(probability, 10_000, `${node.name} c${entry.cycle} (submission ${index + 1}) audited with p=${probability}`)
+            assert.equal(sampled, true, `${node.name} c${entry.cycle} not audited during dues`)
+          } else if (node.behaviour === 'honest' && !convictedBefore && index > dues) {
+            assert.ok(probability < 10_000, `${node.name} c${entry.cycle} still at 100% after its dues (submission ${index + 1})`)
+            laterTotal += 1
+            if (sampled) laterSampled += 1
+          }
+          if (entry.submission.convicted) convictedBefore = true
+        }
+      }
+    }
+    t.diagnostic(`honest submissions after dues: ${laterSampled}/${laterTotal} sampled`)
+    assert.ok(laterTotal >= 4, `too few post-dues submissions to compare (${laterTotal})`)
+    assert.ok(laterSampled < laterTotal, 'honest nodes were still audited every round after their dues')
+  } finally {
+    await devnet.stop()
+  }
+  t.diagnostic(`devnet ran ${Math.round((Date.now() - started) / 1000)} s`)
+  t.diagnostic(lines.filter((line) => /^\[\d\d:\d\d\] r\d/.test(line)).slice(-6).join('\n'))
+
+  // ── the summary ──
+  assert.ok(summary.finalizedRounds >= ROUNDS, `finalizedRounds ${summary.finalizedRounds}`)
+  assert.equal(summary.totals.finalizedRounds, summary.finalizedRounds)
+  assert.equal(summary.nodes.length, 5)
+  const byName = new Map(summary.nodes.map((node) => [node.name, node]))
+  const caught = byName.get('node-3')!
+  assert.equal(caught.behaviour, 'cheater')
+  assert.ok(caught.convictions >= 1, 'no upheld audit against the cheater')
+  assert.ok(BigInt(caught.slashed) > 0n, 'the cheater was not slashed')
+  assert.ok(summary.auditsUpheld >= 1 && summary.auditsRaised >= summary.auditsUpheld)
+  for (const node of summary.nodes.filter((entry) => entry.behaviour === 'honest')) {
+    assert.equal(node.slashed, '0', `${node.name} (honest) was slashed`)
+    assert.equal(node.convictions, 0, `${node.name} (honest) was convicted`)
+    assert.ok(BigInt(node.rewards) > 0n, `${node.name} (honest) earned no rewards`)
+    assert.ok(node.claimedCycles > 0)
+    assert.ok(node.submissions >= 2 * ROUNDS, `${node.name} submitted only ${node.submissions} times`)
+    assert.ok(node.reputation > caught.reputation, `${node.name} reputation ${node.reputation} ≤ the cheater's ${caught.reputation}`)
+    assert.ok(BigInt(node.stake) > BigInt(caught.stake))
+  }
+  for (const field of ['stake', 'rewards', 'slashed'] as const) assert.match(caught[field], /^\d+$/)
+  // Progress lines were printed for each round, with the phases and counters.
+  assert.ok(lines.some((line) => /^dashboard http:\/\/127\.0\.0\.1:\d+\/$/.test(line.replace(/\s+/, ' '))), lines.join('\n'))
+  assert.ok(lines.filter((line) => / r\d+ web-archive +│ work c\d+ │ submit c\d+ \d\/5/.test(line)).length >= ROUNDS)
+  assert.ok(lines.some((line) => /audit #\d+ upheld \(node-3 convicted\)/.test(line)))
+  if (dashboard) {
+    assert.equal(dashboard.rows, 5)
+    t.diagnostic(`dashboard screenshot: ${dashboard.screenshot}`)
+  }
+  // Nothing left running.
+  assert.equal(liveNodeProcessCount(), 0)
+  assert.equal(liveAnvilCount(), 0)
+})
