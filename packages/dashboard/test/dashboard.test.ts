@@ -3,8 +3,9 @@
 // page shows (tasks, round timeline, nodes, the upheld audit), that it updates live over /ws when
 // the chain changes, and writes a screenshot to test/artifacts/dashboard.png.
 //
-// Needs Debian's chromium at /usr/bin/chromium (`apt-get install -y chromium`). Without it the
-// test fails when CI is set and is skipped (with a message) otherwise.
+// Needs Debian's chromium at /usr/bin/chromium (`apt-get install -y chromium`; COOP_CHROMIUM
+// overrides the path). Without it the test fails when CI is set and is skipped (with a message)
+// otherwise.
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync } from 'node:fs'
 import { after, before, test } from 'node:test'
@@ -17,7 +18,7 @@ import { createApiServer, createChainView, type ApiServer, type ChainView } from
 import { STAKE, startScenario, type Scenario } from '../../node/test/api-scenario.ts'
 import { dashboardDir } from '../src/index.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
+const CHROMIUM = process.env.COOP_CHROMIUM ?? '/usr/bin/chromium'
 const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url))
 const haveChromium = existsSync(CHROMIUM)
 if (!haveChromium && process.env.CI) {

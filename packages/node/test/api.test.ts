@@ -420,6 +420,30 @@ test('malformed requests get 400/404/405/413/415 and never break the server', as
   assert.equal((await get('/api/status', nodeApi.url)).status, 200)
 })
 
+test('slow clients are cut off (headers and request timeouts)', async () => {
+  const strict = await createApiServer({ view, headersTimeoutMs: 300, requestTimeoutMs: 600 })
+  try {
+    const started = Date.now()
+    // Headers that never end.
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(strict.port, '127.0.0.1')
+      let out = ''
+      socket.setEncoding('utf8')
+      socket.on('data', (chunk) => (out += chunk))
+      socket.on('close', () => resolve(out))
+      socket.on('error', () => resolve(out))
+      socket.write('GET /api/status HTTP/1.1\r\nHost: x\r\n')
+      const drip = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 100)
+      socket.on('close', () => clearInterval(drip))
+    })
+    assert.ok(Date.now() - started < 3_000, 'closed within a few seconds')
+    assert.match(answer, /^HTTP\/1\.1 408/)
+    assert.equal((await get('/api/status', strict.url)).status, 200)
+  } finally {
+    await strict.close()
+  }
+})
+
 test('HEAD and the dashboard at /', async () => {
   const head = await fetch(`${api.url}/api/tasks`, { method: 'HEAD' })
   assert.equal(head.status, 200)

@@ -51,6 +51,8 @@ export type ApiServerOptions = {
   maxBodyBytes?: number
   /** Concurrent WebSocket clients (default 64). */
   maxWsClients?: number
+  /** Open sockets at once (default 256); more are refused. */
+  maxConnections?: number
   /** Time to receive the request headers (default 10 s) and the whole request (default 30 s). */
   headersTimeoutMs?: number
   requestTimeoutMs?: number
@@ -262,6 +264,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       requestTimeout: options.requestTimeoutMs ?? 30_000,
       keepAliveTimeout: 5_000,
       maxHeaderSize: 16 * 1024,
+      // How often Node enforces the two timeouts above (its default, 30 s, lets a slow client linger).
+      connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs ?? 1_000),
     },
     (req, res) => {
       handle(req, res)
@@ -284,6 +288,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     },
   )
   server.maxRequestsPerSocket = 1_000
+  server.maxConnections = options.maxConnections ?? 256
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     // Malformed HTTP, oversized headers, timeouts: answer if we still can, never throw.
     if (socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage) {
