@@ -269,7 +269,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         tasks: tasks.map((task) => ({
           taskId: task.taskId.toString(),
           program: task.bundle,
-          config: task.name === 'web-archive' ? { siteUrl: site.url, pages: site.pages } : {},
+          config: task.name === 'web-archive' ? { siteUrl: site.url, sitePages: site.pages } : {},
           stake: devnetAmounts.stake.toString(),
         })),
         dataDir: join(dataDir, 'nodes', `node-${index + 1}`),

@@ -72,6 +72,8 @@ export type NodeProcessOptions = {
   logFile: string
   /** Extra environment for the child. */
   env?: Record<string, string>
+  /** Node arguments instead of the node's entry point (tests run stand-ins). */
+  args?: string[]
 }
 
 export class NodeProcess {
@@ -83,6 +85,7 @@ export class NodeProcess {
   private exitPromise: Promise<ExitInfo> | undefined
   private expectingExit = false
   private readonly env: Record<string, string>
+  private readonly args: string[] | undefined
   /** Every exit so far, oldest first. */
   readonly exits: ExitInfo[] = []
   /** Called on every exit (expected or not). */
@@ -94,6 +97,7 @@ export class NodeProcess {
     this.configFile = options.configFile
     this.logFile = options.logFile
     this.env = options.env ?? {}
+    this.args = options.args
   }
 
   get pid(): number | undefined {
@@ -112,7 +116,7 @@ export class NodeProcess {
     const fd = openSync(this.logFile, 'a')
     let child: ChildProcess
     try {
-      child = spawn(process.execPath, ['--import', tsxLoader, nodeMain, '--config', this.configFile], {
+      child = spawn(process.execPath, this.args ?? ['--import', tsxLoader, nodeMain, '--config', this.configFile], {
         cwd: repoRoot,
         stdio: ['ignore', fd, fd],
         detached: true,
