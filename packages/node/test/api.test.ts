@@ -552,30 +552,8 @@ test('WebSocket clients that send garbage are closed politely; the server carrie
 })
 
 test('the view rides out RPC failures without losing or repeating events', async () => {
-  // A proxy in front of anvil that can be switched off.
-  let up = true
-  const proxy: Server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk) => chunks.push(chunk))
-    req.on('end', async () => {
-      if (!up) {
-        res.writeHead(503).end('unavailable')
-        return
-      }
-      try {
-        const answer = await fetch(net.anvil.rpcUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: Buffer.concat(chunks),
-        })
-        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(Buffer.from(await answer.arrayBuffer()))
-      } catch {
-        res.writeHead(502).end()
-      }
-    })
-  })
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
-  const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+  const proxy = await startRpcProxy(net.anvil.rpcUrl)
+  const proxyUrl = proxy.url
   const flaky = createChainView({
     client: createCoopPublicClient({ rpcUrl: proxyUrl }),
     addresses: net.addresses,
@@ -591,7 +569,7 @@ test('the view rides out RPC failures without losing or repeating events', async
     const before = flaky.status().blockNumber
     assert.equal(before, view.status().blockNumber)
 
-    up = false
+    proxy.up = false
     // Chain moves on while the view cannot see it: node-2 unstakes part, node-1 submits nothing.
     await net.nodes[1].coop.requestUnstake({ taskId: net.taskId, amount: parseUnits('100', 18) })
     await net.spare.coop.stake({ taskId: net.taskId, amount: parseUnits('50', 18) })
@@ -604,7 +582,7 @@ test('the view rides out RPC failures without losing or repeating events', async
     // Polling with backoff while down, then the endpoint returns and it catches up by itself.
     void flaky.start()
     await new Promise((resolve) => setTimeout(resolve, 400))
-    up = true
+    proxy.up = true
     const head = await net.creator.getBlockNumber()
     const deadline = Date.now() + 10_000
     while ((flaky.status().blockNumber ?? 0n) < head && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
@@ -620,9 +598,74 @@ test('the view rides out RPC failures without losing or repeating events', async
     assert.equal(unbonding.unbonding, parseUnits('100', 18))
   } finally {
     await flaky.stop()
-    await new Promise((resolve) => proxy.close(resolve))
+    await proxy.close()
   }
 })
+
+test('the view halves its getLogs range when the provider refuses a wide one', async () => {
+  const proxy = await startRpcProxy(net.anvil.rpcUrl)
+  proxy.maxLogRange = 2n
+  const capped = createChainView({
+    client: createCoopPublicClient({ rpcUrl: proxy.url }),
+    addresses: net.addresses,
+    names: net.names,
+    blockRange: 1_000n,
+    retry: { retries: 0 },
+  })
+  try {
+    await capped.sync()
+    await view.sync()
+    assert.ok(proxy.refused > 0)
+    assert.equal(capped.status().blockNumber, view.status().blockNumber)
+    assert.equal(toJson(capped.nodes(net.taskId)), toJson(view.nodes(net.taskId)))
+    assert.equal(toJson(capped.rounds(net.taskId)), toJson(view.rounds(net.taskId)))
+  } finally {
+    await capped.stop()
+    await proxy.close()
+  }
+})
+
+/** A JSON-RPC proxy in front of anvil that can be switched off or cap eth_getLogs ranges. */
+async function startRpcProxy(target: string) {
+  const state = {
+    up: true,
+    maxLogRange: undefined as bigint | undefined,
+    refused: 0,
+    url: '',
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk) => chunks.push(chunk))
+    req.on('end', async () => {
+      if (!state.up) {
+        res.writeHead(503).end('unavailable')
+        return
+      }
+      const body = Buffer.concat(chunks)
+      const call = JSON.parse(body.toString()) as { id: number; method: string; params: [{ fromBlock: string; toBlock: string }] }
+      if (call.method === 'eth_getLogs' && state.maxLogRange !== undefined) {
+        const [{ fromBlock, toBlock }] = call.params
+        if (BigInt(toBlock) - BigInt(fromBlock) + 1n > state.maxLogRange) {
+          state.refused++
+          res.writeHead(200, { 'content-type': 'application/json' }).end(
+            JSON.stringify({ jsonrpc: '2.0', id: call.id, error: { code: -32602, message: 'block range too large' } }),
+          )
+          return
+        }
+      }
+      try {
+        const answer = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(Buffer.from(await answer.arrayBuffer()))
+      } catch {
+        res.writeHead(502).end()
+      }
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return state
+}
 
 test('a view started after the audit was raised fills it in from reads', async () => {
   const raisedBlock = view.audits(net.taskId)[0]!.raisedBlock

@@ -818,26 +818,15 @@ export function createChainView(options: ChainViewOptions): ChainView {
   // ─── syncing ───
 
   async function fetchLogs(fromBlock: bigint, toBlock: bigint): Promise<DecodedLog[]> {
-    try {
-      const logs = await rpc(() =>
-        getContractEvents(client, { address: addresses.taskManager, abi: taskManagerAbi, fromBlock, toBlock, strict: true }),
-      )
-      return logs.map((log) => ({
-        eventName: log.eventName as string,
-        args: log.args as unknown as Record<string, unknown>,
-        blockNumber: log.blockNumber as bigint,
-        logIndex: log.logIndex as number,
-      }))
-    } catch (error) {
-      // Providers cap ranges and result counts: split the range until it passes.
-      if (toBlock > fromBlock && errorInfo(error).code !== 'RPC_UNAVAILABLE') {
-        const middle = fromBlock + (toBlock - fromBlock) / 2n
-        range = middle - fromBlock + 1n
-        logger.debug?.({ fromBlock, toBlock, range }, 'chain view: getLogs refused, splitting the range')
-        return [...(await fetchLogs(fromBlock, middle)), ...(await fetchLogs(middle + 1n, toBlock))]
-      }
-      throw error
-    }
+    const logs = await rpc(() =>
+      getContractEvents(client, { address: addresses.taskManager, abi: taskManagerAbi, fromBlock, toBlock, strict: true }),
+    )
+    return logs.map((log) => ({
+      eventName: log.eventName as string,
+      args: log.args as unknown as Record<string, unknown>,
+      blockNumber: log.blockNumber as bigint,
+      logIndex: log.logIndex as number,
+    }))
   }
 
   async function syncOnce(): Promise<bigint | null> {
@@ -849,7 +838,19 @@ export function createChainView(options: ChainViewOptions): ChainView {
     let advanced = false
     while (nextBlock <= head) {
       const to = nextBlock + range - 1n < head ? nextBlock + range - 1n : head
-      const logs = await fetchLogs(nextBlock, to)
+      let logs: DecodedLog[]
+      try {
+        logs = await fetchLogs(nextBlock, to)
+      } catch (error) {
+        // Providers cap block ranges and result counts: halve the range and try again (about
+        // log2(blockRange) attempts before giving up); an unreachable endpoint fails at once.
+        if (to > nextBlock && errorInfo(error).code !== 'RPC_UNAVAILABLE') {
+          range = (to - nextBlock + 1n) / 2n
+          logger.debug?.({ fromBlock: nextBlock, toBlock: to, range }, 'chain view: getLogs refused, halving the range')
+          continue
+        }
+        throw error
+      }
       logs.sort((x, y) => (x.blockNumber === y.blockNumber ? x.logIndex - y.logIndex : x.blockNumber < y.blockNumber ? -1 : 1))
       for (const log of logs) {
         try {
