@@ -204,7 +204,7 @@ function renderTaskList() {
 
 function renderTaskHeader(task) {
   const p = task.params
-  const now = BigInt(state.status?.now ?? task.roundStartsAt)
+  const now = BigInt(state.status?.clock ?? state.status?.now ?? task.roundStartsAt)
   const elapsed = Number(now - BigInt(task.roundStartsAt))
   const progress = Math.max(0, Math.min(100, (elapsed / Number(p.roundLength)) * 100))
   const stat = (label, value, extra) => h('div', { class: 'stat' }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value), extra)
@@ -522,6 +522,7 @@ function connect() {
       if (state.status) {
         state.status.blockNumber = e.blockNumber
         state.status.now = e.now
+        state.status.clock = e.clock ?? e.now
         renderTop()
       }
       return

@@ -63,6 +63,12 @@ export type ChainViewOptions = {
   names?: Record<string, string> | ((address: Address) => string | undefined)
   /** Cycles kept in memory per task (default 256); counters survive pruning. */
   retainCycles?: number
+  /**
+   * Answer phases and rounds at max(latest block time, wall clock) instead of the block time alone
+   * (default false). For a devnet whose anvil only mines on transactions, so that phases move on
+   * in real time between blocks; leave it off when chain time is moved by hand (tests).
+   */
+  wallClock?: boolean
   /** Resolved audits kept in memory per task (default 1000). */
   retainAudits?: number
   /** Retry policy of each RPC request (defaults of @coop/chain's withRetry). */
@@ -880,14 +886,14 @@ export function createChainView(options: ChainViewOptions): ChainView {
     const events = pending
     pending = []
     for (const task of tasks.values()) {
-      if (!task.chain || now < task.chain.startTime) continue
-      const round = roundAt(task.chain.startTime, task.chain.params.roundLength, now)
+      if (!task.chain) continue
+      const round = currentRoundOf(task.chain)
       if (task.lastRound !== null && round !== task.lastRound) {
         events.push({ type: 'round', taskId: task.taskId, cycle: round, round, blockNumber: at, now })
       }
       task.lastRound = round
     }
-    if (advanced || events.length) events.push({ type: 'sync', blockNumber: at, now })
+    if (advanced || events.length) events.push({ type: 'sync', blockNumber: at, now, clock: clock() })
     for (const event of events) {
       for (const listener of listeners) {
         try {
@@ -938,9 +944,17 @@ export function createChainView(options: ChainViewOptions): ChainView {
 
   // ─── answers ───
 
+  /** The time phases and rounds are answered for. */
+  function clock(): bigint | null {
+    if (!options.wallClock) return now
+    const wall = BigInt(Math.floor(Date.now() / 1000))
+    return now === null || wall > now ? wall : now
+  }
+
   function currentRoundOf(chain: Task): bigint {
-    if (now === null || now < chain.startTime) return 0n
-    return roundAt(chain.startTime, chain.params.roundLength, now)
+    const t = clock()
+    if (t === null || t < chain.startTime) return 0n
+    return roundAt(chain.startTime, chain.params.roundLength, t)
   }
 
   function taskSummary(rec: TaskRec): TaskSummary | undefined {
@@ -1000,7 +1014,7 @@ export function createChainView(options: ChainViewOptions): ChainView {
       auditCloses: phases.auditCloses,
       distributionOpens: phases.distributionOpens,
     }
-    const t = now ?? chain.startTime
+    const t = clock() ?? chain.startTime
     let phase: CyclePhase
     if (t < phases.submissionOpens) phase = 'work'
     else if (t < phases.submissionCloses) phase = 'submission'
@@ -1056,7 +1070,7 @@ export function createChainView(options: ChainViewOptions): ChainView {
       ? rec.upheld
         ? 'upheld'
         : 'rejected'
-      : now !== null && now >= rec.deadline
+      : (clock() ?? 0n) >= rec.deadline
         ? 'resolvable'
         : 'voting'
     return {
@@ -1109,6 +1123,7 @@ export function createChainView(options: ChainViewOptions): ChainView {
         chainId,
         blockNumber: lastBlock,
         now,
+        clock: clock(),
         headBlock,
         running,
         syncing: current !== null,

@@ -195,8 +195,10 @@ export type ViewStatus = {
   chainId: number | null
   /** Last block fully applied. */
   blockNumber: bigint | null
-  /** Timestamp of that block (the chain time the view answers for). */
+  /** Timestamp of that block. */
   now: bigint | null
+  /** The time phases and rounds are answered for: `now`, or the wall clock if later and `wallClock` is on. */
+  clock: bigint | null
   /** The chain head when last checked. */
   headBlock: bigint | null
   running: boolean
