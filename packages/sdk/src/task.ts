@@ -1,0 +1,41 @@
+// What a task program imports from '@coop/sdk'. `bundleTask` maps '@coop/sdk' to this module so
+// a bundle never carries the node-side SDK (sandbox, bundler, harness); keep it free of IO.
+export { defineTask, isTaskDefinition, resolveRoute, shouldCheat, taskDefinitionProblems } from './define-task.ts'
+export {
+  DAG_CBOR_CODE,
+  RAW_CODE,
+  SHA2_256_CODE,
+  blockCid,
+  decodeValue,
+  encodeValue,
+  parseCid,
+  rawCid,
+  samplePositions,
+  sha256,
+  submissionRoot,
+  toHex,
+  valueCid,
+  verifyBlock,
+} from './cid.ts'
+export { defaultDistribution } from './distribution.ts'
+export { SandboxError, SdkError, isSandboxError, isSdkError } from './errors.ts'
+export type { ErrorDetails, SandboxErrorCode, SdkErrorCode } from './errors.ts'
+export { TASK_BRAND } from './types.ts'
+export type {
+  Address,
+  AuditVerdict,
+  Behaviour,
+  Bounty,
+  DistributionShare,
+  Hex,
+  RoundInfo,
+  RouteHandler,
+  RouteRequest,
+  SubmitterStatus,
+  TaskContext,
+  TaskDefinition,
+  TaskDefinitionInput,
+  TaskKv,
+  TaskLog,
+  TaskStore,
+} from './types.ts'
