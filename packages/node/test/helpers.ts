@@ -1,0 +1,98 @@
+// Shared setup of the node tests: anvil + Coop deployed, funded node accounts, a task.
+import { mkdtempSync, rmSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import {
+  approveErc20,
+  coopActions,
+  createCoopClient,
+  deployCoop,
+  mintTestErc20,
+  startAnvil,
+  taskParams,
+  transferErc20,
+  type Anvil,
+  type CoopActions,
+  type CoopAddresses,
+  type CoopClient,
+  type TaskParams,
+} from '@coop/chain'
+import { maxUint256, parseUnits, type Address, type Hex } from 'viem'
+
+export type TestAccount = { address: Address; privateKey: Hex }
+
+export type TestChain = {
+  anvil: Anvil
+  addresses: CoopAddresses
+  creator: CoopClient
+  coop: CoopActions
+  nodes: TestAccount[]
+  dir: string
+  stop(): Promise<void>
+}
+
+/** anvil (automine) + Coop; `nodeCount` accounts holding COOP (they approve and stake themselves). */
+export async function startTestChain(nodeCount = 3): Promise<TestChain> {
+  const anvil = await startAnvil({ accounts: nodeCount + 1 })
+  const dir = mkdtempSync(join(tmpdir(), 'coop-node-test-'))
+  try {
+    const [creatorKey, ...nodeKeys] = anvil.accounts
+    const creator = createCoopClient({ rpcUrl: anvil.rpcUrl, account: creatorKey!.privateKey })
+    const { addresses } = await deployCoop(creator)
+    await mintTestErc20(creator, { address: addresses.rewardToken, to: creator.account.address, amount: parseUnits('1000000', 18) })
+    await approveErc20(creator, { address: addresses.rewardToken, spender: addresses.taskManager, amount: maxUint256 })
+    const nodes = nodeKeys.slice(0, nodeCount).map((key) => ({ address: key.address, privateKey: key.privateKey }))
+    for (const node of nodes) await transferErc20(creator, { address: addresses.coopToken, to: node.address, amount: parseUnits('10000', 18) })
+    return {
+      anvil,
+      addresses,
+      creator,
+      coop: creator.extend(coopActions(addresses)),
+      nodes,
+      dir,
+      async stop() {
+        await anvil.stop()
+        rmSync(dir, { recursive: true, force: true })
+      },
+    }
+  } catch (error) {
+    await anvil.stop()
+    rmSync(dir, { recursive: true, force: true })
+    throw error
+  }
+}
+
+export async function createTestTask(
+  chain: TestChain,
+  overrides: Partial<Omit<TaskParams, 'stakeToken' | 'rewardToken'>> & { rounds?: number } = {},
+): Promise<{ taskId: bigint; startTime: bigint; params: TaskParams }> {
+  const { rounds = 4, ...rest } = overrides
+  const params = taskParams({ stakeToken: chain.addresses.coopToken, rewardToken: chain.addresses.rewardToken, ...rest })
+  const created = await chain.coop.createTask({ params, bounty: params.bountyPerRound * BigInt(rounds) })
+  return { taskId: created.taskId, startTime: created.startTime, params }
+}
+
+/** A log sink per node (JSON lines in a file), kept for post-mortems of failed runs. */
+export function logFile(dir: string, name: string): WriteStream {
+  return createWriteStream(join(dir, `${name}.log`))
+}
+
+export function writeJson(path: string, value: unknown): void {
+  writeFileSync(path, JSON.stringify(value, null, 2))
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const value = await fn()
+      if (value !== undefined && value !== false) return value as T
+    } catch (error) {
+      last = error
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`)
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
+  }
+}

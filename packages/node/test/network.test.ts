@@ -1,0 +1,131 @@
+// Three in-process nodes on a real anvil, real p2p (127.0.0.1) and the real compute task in its
+// sandbox, with 8 s rounds of wall-clock time: one node forges its work from cycle 2. Its forged
+// submission is audited and convicted on-chain, honest nodes are never slashed, and every honest
+// node claims its rewards of every cycle.
+import assert from 'node:assert/strict'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { after, before, test } from 'node:test'
+
+import { DistributionStatus, taskManagerAbi } from '@coop/chain'
+import { bundleTask } from '@coop/sdk'
+import { parseEventLogs, type Address } from 'viem'
+import { getLogs } from 'viem/actions'
+
+import { digestOfCid, startNode, type CoopNode, type NodeConfig } from '../src/index.ts'
+import { createTestTask, logFile, startTestChain, waitFor, type TestChain } from './helpers.ts'
+
+const ROUND = 8n
+const CYCLES = 4
+const CHEAT_FROM = 2
+
+let chain: TestChain
+const nodes: CoopNode[] = []
+
+before(async () => {
+  chain = await startTestChain(3)
+})
+
+after(async () => {
+  await Promise.allSettled(nodes.map((node) => node.stop()))
+  if (process.env.COOP_KEEP_LOGS) console.log(`logs kept in ${chain.dir}`)
+  else await chain.stop()
+  if (process.env.COOP_KEEP_LOGS) await chain.anvil.stop()
+})
+
+test('3 nodes, one cheater from cycle 2: audited, convicted, honest nodes paid and never slashed', { timeout: 150_000 }, async () => {
+  const bundle = await bundleTask(resolve(import.meta.dirname, '../../../tasks/compute/index.ts'))
+  const bundlePath = join(chain.dir, 'compute.mjs')
+  writeFileSync(bundlePath, bundle.code)
+  const task = await createTestTask(chain, {
+    programCid: digestOfCid(bundle.cid),
+    roundLength: ROUND,
+    submissionWindow: 2n,
+    auditWindow: 5n,
+    voteWindow: 3n,
+    distributionWindow: 2n,
+    distributionAuditWindow: 2n,
+    duesRounds: 3,
+    auditorsPerSample: 2,
+    rounds: CYCLES,
+  })
+  const taskConfig = { inputsPerCycle: 16, iterations: 200, auditSample: 4 }
+  const configOf = (index: number, bootstrap: string[]): NodeConfig => ({
+    name: `node-${index + 1}`,
+    rpcUrl: chain.anvil.rpcUrl,
+    privateKey: chain.nodes[index]!.privateKey,
+    taskManager: chain.addresses.taskManager,
+    taskLens: chain.addresses.taskLens,
+    // Only node-1 has the bundle; the others fetch the program from it over block/1.0.0.
+    tasks: [{ taskId: task.taskId.toString(), config: taskConfig, ...(index === 0 ? { program: bundlePath } : {}) }],
+    dataDir: join(chain.dir, `node-${index + 1}`),
+    p2p: { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap },
+    http: { host: '127.0.0.1', port: 0 },
+    pollIntervalMs: 250,
+    logLevel: 'debug',
+    ...(index === 2 ? { behaviour: { mode: 'cheater' as const, cheatFromRound: CHEAT_FROM } } : {}),
+  })
+  const first = await startNode(configOf(0, []), { logDestination: logFile(chain.dir, 'node-1') })
+  nodes.push(first)
+  const bootstrap = [first.multiaddrs()[0]!]
+  nodes.push(...(await Promise.all([1, 2].map((index) => startNode(configOf(index, bootstrap), { logDestination: logFile(chain.dir, `node-${index + 1}`) })))))
+  await Promise.all(nodes.map((node) => node.ready()))
+  for (const node of nodes) assert.equal(node.tasks.get(task.taskId.toString())?.status, 'running', `${node.name} runs the task`)
+  const [honestA, honestB, cheater] = nodes as [CoopNode, CoopNode, CoopNode]
+  const honest = [honestA, honestB]
+  const taskId = task.taskId
+
+  // The API is up and the port file written.
+  const port = Number(readFileSync(join(chain.dir, 'node-1', 'http.port'), 'utf8'))
+  assert.equal(port, first.api?.port)
+  const status = (await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()) as { address: string }
+  assert.equal(status.address.toLowerCase(), first.address.toLowerCase())
+
+  // The cheater's forged cycle-2 submission is convicted on-chain.
+  await waitFor(
+    'the cheater convicted for cycle 2',
+    async () => (await chain.coop.getSubmission({ taskId, cycle: BigInt(CHEAT_FROM), node: cheater.address })).convicted,
+    Number(ROUND) * 1000 * (CHEAT_FROM + 3),
+  )
+  // Every honest node claims every cycle.
+  await waitFor(
+    'honest nodes to claim cycles 0..3',
+    async () => {
+      for (const node of honest) {
+        for (let cycle = 0; cycle < CYCLES; cycle++) {
+          const claimed = await chain.creator.readContract({ abi: taskManagerAbi, address: chain.addresses.taskManager, functionName: 'claimed', args: [taskId, BigInt(cycle), node.address] })
+          if (!claimed) return false
+        }
+      }
+      return true
+    },
+    Number(ROUND) * 1000 * (CYCLES + 4),
+  )
+
+  const logs = parseEventLogs({
+    abi: taskManagerAbi,
+    logs: await getLogs(chain.creator, { address: chain.addresses.taskManager, fromBlock: 0n, toBlock: 'latest' }),
+  })
+  const slashed = logs.filter((log) => log.eventName === 'Slashed').map((log) => (log.args as { node: Address }).node.toLowerCase())
+  assert.ok(slashed.includes(cheater.address.toLowerCase()), 'the cheater was slashed')
+  for (const node of honest) assert.ok(!slashed.includes(node.address.toLowerCase()), `${node.name} was never slashed`)
+  const resolved = logs.filter((log) => log.eventName === 'AuditResolved')
+  assert.ok(resolved.length >= 1 && resolved.every((log) => (log.args as { upheld: boolean }).upheld), 'every audit upheld (no false accusation)')
+  for (let cycle = 0; cycle < CYCLES; cycle++) {
+    const state = await chain.coop.getCycle({ taskId, cycle: BigInt(cycle) })
+    assert.equal(state.status, DistributionStatus.Final, `cycle ${cycle} final`)
+  }
+  // Cycles 0 and 1: the cheater was still honest, so it was paid too; from cycle 2 it was not.
+  for (const node of honest) {
+    const info = await chain.coop.getNode({ taskId, node: node.address })
+    assert.equal(info.failed, 0)
+    const rewards = node.rewards(taskId)
+    assert.ok(rewards.filter((entry) => entry.claimed).length >= CYCLES, `${node.name} holds its lists and claimed`)
+  }
+  const intents = honestA.state.listIntents({ taskId: taskId.toString(), kind: 'claim', status: ['confirmed'] })
+  assert.ok(intents.length >= 1)
+  for (const node of nodes) {
+    const metrics = await node.metrics.metrics()
+    assert.match(metrics, /coop_submissions_total/)
+  }
+})
