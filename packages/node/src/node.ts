@@ -3,11 +3,10 @@ import { EventEmitter } from 'node:events'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-import { withRetry, type TaskParams } from '@coop/chain'
+import type { TaskParams } from '@coop/chain'
 import { createCoopHost, type CoopHost } from '@coop/p2p'
 import { createContentStore, rawCid, startSandbox, type ContentStore, type TaskRuntime } from '@coop/sdk'
-import { erc20Abi, type Address } from 'viem'
-import { readContract } from 'viem/actions'
+import type { Address } from 'viem'
 import type { Registry } from 'prom-client'
 
 import { createNodeChain, type NodeChain } from './chain/client.ts'
@@ -26,6 +25,7 @@ import { loadProgram, retryUntil, cidFromDigest } from './runtime/program.ts'
 import type { SchedulerParams } from './scheduler/phases.ts'
 import { openState, type NodeStore } from './state/store.ts'
 import { TaskRunner } from './task-runner.ts'
+import { ensureStake } from './roles/staker.ts'
 
 export type NodeTask = {
   taskId: bigint
@@ -355,36 +355,6 @@ async function ensureRegistered(services: NodeServices): Promise<void> {
     throw new NodeError('TX_FAILED', 'registerNode failed', { details: outcome.intent.error ?? '' })
   }
   services.logger.info({ multiaddr }, 'registered p2p address')
-}
-
-async function ensureStake(services: NodeServices, taskId: bigint, params: TaskParams, taskConfig: TaskConfig): Promise<void> {
-  const { chain, sender, address } = services
-  const id = taskId.toString()
-  const target = taskConfig.stake ? BigInt(taskConfig.stake) : params.minStake
-  const state = await chain.coop.getNode({ taskId, node: address })
-  if (state.stake >= target && state.stake > 0n) return
-  const amount = target - state.stake
-  const token = params.stakeToken
-  const allowance = await withRetry(() => readContract(chain.client, { abi: erc20Abi, address: token, functionName: 'allowance', args: [address, chain.addresses.taskManager] }))
-  if (allowance < amount) {
-    const approved = await sender.execute(
-      { kind: 'approve', taskId: id, cycle: -1, key: `${token.toLowerCase()}:${amount}:${state.stake}` },
-      { token, amount: amount.toString() },
-      { address: token, abi: erc20Abi, functionName: 'approve', args: [chain.addresses.taskManager, amount] },
-    )
-    if (approved.intent.status !== 'confirmed' && approved.intent.status !== 'skipped') {
-      throw new NodeError('STAKE_FAILED', `approving ${amount} of the stake token failed`, { details: approved.intent.error ?? '' })
-    }
-  }
-  const staked = await sender.execute(
-    { kind: 'stake', taskId: id, cycle: -1, key: `${target}:${state.stake}` },
-    { target: target.toString(), amount: amount.toString() },
-    { functionName: 'stake', args: [taskId, amount] },
-  )
-  if (staked.intent.status !== 'confirmed' && staked.intent.status !== 'skipped') {
-    throw new NodeError('STAKE_FAILED', `staking ${amount} on task ${id} failed`, { details: staked.intent.error ?? '' })
-  }
-  services.logger.info({ taskId: id, amount, target }, 'staked')
 }
 
 async function fetchBlock(services: NodeServices, cid: string): Promise<Uint8Array | undefined> {

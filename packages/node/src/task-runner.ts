@@ -13,6 +13,7 @@ import { audit, recordSeed } from './roles/auditor.ts'
 import { emit, isZero, type TaskEnv } from './roles/env.ts'
 import { claimVoteReward, resolve, vote } from './roles/voter.ts'
 import { submit, work } from './roles/worker.ts'
+import { topUpStake } from './roles/staker.ts'
 import { actionKey, dueActions, type AuditView, type CycleView, type DueAction, type DueResult } from './scheduler/phases.ts'
 
 const STAKE_CACHE_MS = 5_000
@@ -80,6 +81,11 @@ export class TaskRunner {
   private async run(action: DueAction): Promise<void> {
     const env = this.env
     switch (action.type) {
+      case 'stake':
+        this.stakeCache = undefined
+        await topUpStake(env)
+        this.stakeCache = undefined
+        return
       case 'work':
         return work(env, action.cycle)
       case 'submit':

@@ -72,6 +72,7 @@ export type AuditView = {
 }
 
 export type DueAction =
+  | { type: 'stake' }
   | { type: 'work'; cycle: bigint }
   | { type: 'submit'; cycle: bigint; closesAt: bigint }
   | { type: 'recordSeed'; cycle: bigint }
@@ -134,6 +135,8 @@ export function dueActions(input: DueInput): DueResult {
   const view = (cycle: bigint): CycleView => views.get(cycle) ?? { cycle }
   const actions: DueAction[] = []
   const requireWork = input.requireWork ?? true
+  // Below the task's minimum (e.g. slashed): nothing on-chain works until the stake is topped up.
+  if (!input.staked) actions.push({ type: 'stake' })
 
   // ── cycle r − 1: submit, seed, audit ──
   if (at.submission) {
@@ -211,6 +214,8 @@ export function actionKey(action: DueAction): string {
       return `${action.type}:${action.auditId}`
     case 'claim':
       return 'claim'
+    case 'stake':
+      return 'stake'
     case 'announce':
       return `announce:${action.round}`
     default:
