@@ -91,11 +91,11 @@ test('the dashboard shows the task, its rounds, nodes and audits', { skip, timeo
   assert.equal(await page.locator('#nodes-table tbody tr[data-address]').count(), 3)
   for (const node of net.nodes) assert.match((await row(node.address).textContent()) ?? '', new RegExp(node.name))
   assert.equal(await row(n1.address).locator('[data-col="stake"]').textContent(), '1,000 COOP')
-  assert.equal(await row(n3.address).locator('[data-col="stake"]').textContent(), '800 COOP')
+  assert.equal(await row(n3.address).locator('[data-col="stake"]').textContent(), '80 COOP') // 100 staked, 20% slashed
   assert.match((await row(n3.address).getAttribute('class')) ?? '', /convicted/)
   const cheater = (await row(n3.address).textContent()) ?? ''
   assert.match(cheater, /convicted/)
-  assert.match(cheater, /−200 COOP/)
+  assert.match(cheater, /−20 COOP/)
   assert.match(cheater, /0 \/ 1 · 0/) // passed / failed · score
   assert.match(cheater, /1 \/ 1 \(100%\)/) // audited / submissions
   const honest = (await row(n1.address).textContent()) ?? ''
@@ -111,7 +111,7 @@ test('the dashboard shows the task, its rounds, nodes and audits', { skip, timeo
   assert.match(auditText, /submission audit · cycle 0/)
   assert.match(auditText, /node-1.*raised against.*node-3/)
   assert.match(auditText, /voted \(2\)/)
-  assert.match(auditText, /node-3 slashed 200 COOP/)
+  assert.match(auditText, /node-3 slashed 20 COOP/)
 
   // Round timeline: round 2 is now; work 2, submit/audit 1, distribute 0 (final).
   assert.equal(await page.locator('.tl-head.now').textContent(), 'round 2')

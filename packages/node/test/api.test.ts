@@ -3,6 +3,7 @@
 // kind, WebSocket push and misbehaving WebSocket clients, /metrics, and a view that rides out RPC
 // failures without losing or repeating an event.
 import assert from 'node:assert/strict'
+import { EventEmitter } from 'node:events'
 import { createServer, request as httpRequest, type Server } from 'node:http'
 import { connect, type AddressInfo } from 'node:net'
 import { after, before, test } from 'node:test'
@@ -13,13 +14,14 @@ import { parseUnits, type Address } from 'viem'
 import WebSocket from 'ws'
 
 import { createApiServer, createChainView, toJson, type ApiNode, type ApiServer, type ChainView } from '../src/api/index.ts'
-import { STAKE, startScenario, type Scenario } from './api-scenario.ts'
+import { CHEATER_STAKE, STAKE, startScenario, type Scenario } from './api-scenario.ts'
 
 let net: Scenario
 let view: ChainView
 let api: ApiServer
 let nodeApi: ApiServer
 const routeCalls: unknown[][] = []
+const nodeEvents = new EventEmitter()
 
 type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -129,6 +131,7 @@ before(async () => {
         },
       ],
     ]),
+    events: nodeEvents,
     rewards: async (taskId) => (taskId === net.taskId ? [{ cycle: 0n, reward: leaf.reward, bonus: leaf.bonus, claimed: true }] : []),
   }
   nodeApi = await createApiServer({ view, node })
@@ -256,7 +259,8 @@ test('GET /api/tasks/:id/nodes', async () => {
   assert.equal(other.rewards, '0') // not claimed yet
 
   const cheater = byAddress.get(n3.address)
-  assert.equal(cheater.stake, String(STAKE - net.slashed))
+  assert.equal(net.slashed, CHEATER_STAKE / 5n) // slashBps 2000
+  assert.equal(cheater.stake, String(CHEATER_STAKE - net.slashed))
   assert.equal(cheater.slashed, String(net.slashed))
   assert.deepEqual([cheater.passed, cheater.failed, cheater.score], [0, 1, 0])
   assert.deepEqual([cheater.submissions, cheater.audited, cheater.auditsAgainst, cheater.auditsUpheld], [1, 1, 1, 1])
@@ -516,6 +520,16 @@ test('WebSocket: hello, ping, subscribe, and live events from the chain', async 
   assert.equal(nodes.body.find((n: Json) => n.address === net.spare.address)?.stake, String(STAKE))
   client.ws.close()
   await client.closed
+
+  // A node's own events go out too, marked as such.
+  const nodeClient = await openWs(nodeApi.url)
+  await nodeClient.next('hello')
+  nodeEvents.emit('event', { type: 'work', taskId: '1', cycle: '2', items: 64 })
+  nodeEvents.emit('event', 'not an event object')
+  const work = await nodeClient.next('work')
+  assert.deepEqual(work, { source: 'node', type: 'work', taskId: '1', cycle: '2', items: 64 })
+  nodeClient.ws.close()
+  await nodeClient.closed
 })
 
 test('WebSocket clients that send garbage are closed politely; the server carries on', async () => {

@@ -33,6 +33,8 @@ export interface ApiNode {
   tasks: { get(taskId: never): ApiNodeTask | undefined; keys?(): Iterable<unknown> }
   /** This node's entitlements per cycle of a task (from the distribution lists it holds) and whether claimed. */
   rewards?: (taskId: bigint) => Promise<readonly RewardEntry[]> | readonly RewardEntry[]
+  /** The node's own events (`'event'` → `{ type, taskId?, … }`), pushed over /ws with `source: 'node'`. */
+  events?: { on(name: 'event', listener: (event: unknown) => void): unknown; off(name: 'event', listener: (event: unknown) => void): unknown }
 }
 
 export type ApiServerOptions = {
@@ -117,7 +119,18 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   }
 
   const hub = createWsHub({ logger, maxClients: options.maxWsClients ?? 64, hello: status })
-  const unsubscribe = view.subscribe((event) => hub.broadcast(event))
+  const unsubscribeView = view.subscribe((event) => hub.broadcast(event))
+  const onNodeEvent = (event: unknown) => {
+    if (typeof event === 'object' && event !== null && typeof (event as { type?: unknown }).type === 'string') {
+      const message: { type: string; source: string } = { source: 'node', ...(event as { type: string }) }
+      hub.broadcast(message)
+    }
+  }
+  node?.events?.on('event', onNodeEvent)
+  const unsubscribe = () => {
+    unsubscribeView()
+    node?.events?.off('event', onNodeEvent)
+  }
 
   const nodeTask = (taskId: bigint): ApiNodeTask | undefined => {
     const get = node?.tasks.get as ((key: unknown) => ApiNodeTask | undefined) | undefined

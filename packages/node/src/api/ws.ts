@@ -137,7 +137,7 @@ export function createWsHub(options: WsHubOptions) {
       })
     },
 
-    broadcast(event: ViewEvent) {
+    broadcast(event: ViewEvent | { type: string; taskId?: unknown }) {
       if (clients.size === 0) return
       const text = toJson(event)
       const taskId = event.taskId === undefined ? undefined : String(event.taskId)

@@ -232,7 +232,10 @@ export function createChainView(options: ChainViewOptions): ChainView {
 
   let chainId: number | null = null
   let nextBlock = options.fromBlock ?? 0n
+  /** Last block whose logs are applied (where the next getLogs starts from). */
   let lastBlock: bigint | null = null
+  /** Last block whose logs are applied AND whose entity reads succeeded: what status() reports. */
+  let readyBlock: bigint | null = null
   let headBlock: bigint | null = null
   let now: bigint | null = null
   let range = maxRange
@@ -840,7 +843,7 @@ export function createChainView(options: ChainViewOptions): ChainView {
     const latest = await rpc(() => getBlockNumber(client, { cacheTime: 0 }))
     const head = latest - confirmations
     headBlock = head
-    if (head < 0n) return lastBlock
+    if (head < 0n) return readyBlock
     let advanced = false
     while (nextBlock <= head) {
       const to = nextBlock + range - 1n < head ? nextBlock + range - 1n : head
@@ -875,10 +878,12 @@ export function createChainView(options: ChainViewOptions): ChainView {
     if (lastBlock === null && nextBlock > head) lastBlock = head
     const at = lastBlock ?? head
     const block = await rpc(() => getBlock(client, { blockNumber: at }))
-    now = block.timestamp
     let refreshError: unknown
     try {
       await refresh(at)
+      // Only now is the model consistent with block `at`: publish it.
+      readyBlock = at
+      now = block.timestamp
     } catch (error) {
       refreshError = error
     }
@@ -893,7 +898,9 @@ export function createChainView(options: ChainViewOptions): ChainView {
       }
       task.lastRound = round
     }
-    if (advanced || events.length) events.push({ type: 'sync', blockNumber: at, now, clock: clock() })
+    if (refreshError === undefined && (advanced || events.length)) {
+      events.push({ type: 'sync', blockNumber: at, now, clock: clock() })
+    }
     for (const event of events) {
       for (const listener of listeners) {
         try {
@@ -905,7 +912,7 @@ export function createChainView(options: ChainViewOptions): ChainView {
     }
     lastSyncAt = Date.now()
     if (refreshError !== undefined) throw refreshError
-    return lastBlock
+    return readyBlock
   }
 
   function sync(): Promise<bigint | null> {
@@ -928,7 +935,7 @@ export function createChainView(options: ChainViewOptions): ChainView {
     if (!running) return
     try {
       await sync()
-      if (failures > 0) logger.info({ blockNumber: lastBlock }, 'chain view: caught up again')
+      if (failures > 0) logger.info({ blockNumber: readyBlock }, 'chain view: caught up again')
       failures = 0
     } catch (error) {
       failures++
@@ -1121,7 +1128,7 @@ export function createChainView(options: ChainViewOptions): ChainView {
     status() {
       return {
         chainId,
-        blockNumber: lastBlock,
+        blockNumber: readyBlock,
         now,
         clock: clock(),
         headBlock,

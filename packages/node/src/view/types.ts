@@ -193,7 +193,7 @@ export type ViewEvent = {
 
 export type ViewStatus = {
   chainId: number | null
-  /** Last block fully applied. */
+  /** Last block fully applied: its events and the contract reads they called for. */
   blockNumber: bigint | null
   /** Timestamp of that block. */
   now: bigint | null
