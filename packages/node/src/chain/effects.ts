@@ -44,7 +44,7 @@ export async function auditsRaisedBy(
 /** Whether the effect `intent` aimed at is on-chain (by us or, where anyone may act, by anyone). */
 export async function intentEffectDone(chain: NodeChain, intent: Intent): Promise<boolean> {
   const me = chain.account.address
-  const taskId = BigInt(intent.taskId)
+  const taskId = /^\d+$/.test(intent.taskId) ? BigInt(intent.taskId) : 0n
   const cycle = BigInt(Math.max(intent.cycle, 0))
   const p = intent.payload
   switch (intent.kind) {

@@ -92,6 +92,7 @@ export class TxSender {
     try {
       return await this.effectDone(intent)
     } catch (error) {
+      this.logger.warn({ kind: intent.kind, err: errorMessage(error) }, 'could not check the chain state of an intent')
       this.events.onRpcError?.(error)
       return false
     }
