@@ -4,7 +4,7 @@
 // devnet's dashboard, opened in headless Chromium while the network runs, shows the 5 nodes with the
 // cheater flagged (screenshot in test/artifacts/).
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 
@@ -17,7 +17,7 @@ import type { DevnetSummary } from '../src/devnet/summary.ts'
 
 const ROUNDS = 6
 const artifacts = join(import.meta.dirname, 'artifacts')
-const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const chromium = process.env.COOP_CHROMIUM ?? '/usr/bin/chromium'
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function waitUntil(what: string, timeoutMs: number, check: () => boolean | Promise<boolean>): Promise<void> {
@@ -41,24 +41,19 @@ async function checkDashboard(devnet: Devnet, taskId: bigint, cheater: string): 
     const errors: string[] = []
     page.on('pageerror', (error) => errors.push(error.message))
     await page.goto(`${devnet.dashboardUrl}#/tasks/${taskId}`)
-    const rows = page.locator('#nodes-table tbody tr')
-    await page.waitForFunction(() => document.querySelectorAll('#nodes-table tbody tr[data-address]').length >= 5, undefined, { timeout: 30_000 })
-    const count = await page.locator('#nodes-table tbody tr[data-address]').count()
-    const cheaterRow = rows.filter({ hasText: cheater })
-    await cheaterRow.first().waitFor({ timeout: 30_000 })
+    const rows = page.locator('#nodes-table tbody tr[data-address]')
+    await waitUntil('the nodes table to list 5 nodes', 30_000, async () => (await rows.count()) >= 5)
+    const count = await rows.count()
     // The cheater's row carries the conviction (class + badge); honest rows do not.
-    await page.waitForFunction(
-      (name) => [...document.querySelectorAll('#nodes-table tbody tr')].some((row) => row.textContent?.includes(name) && row.classList.contains('convicted')),
-      cheater,
-      { timeout: 30_000 },
-    )
-    assert.match((await cheaterRow.first().textContent()) ?? '', /convicted/)
+    const cheaterRow = rows.filter({ hasText: cheater }).first()
+    await waitUntil('the cheater flagged as convicted', 30_000, async () => /\bconvicted\b/.test((await cheaterRow.getAttribute('class')) ?? ''))
+    assert.match((await cheaterRow.textContent()) ?? '', /convicted/)
     for (const name of ['node-1', 'node-2', 'node-4', 'node-5']) {
       const row = rows.filter({ hasText: name }).first()
-      assert.equal(await row.evaluate((element) => element.classList.contains('convicted')), false, `${name} shown as convicted`)
+      assert.doesNotMatch((await row.getAttribute('class')) ?? '', /\bconvicted\b/, `${name} shown as convicted`)
     }
     // The round timeline shows live rounds.
-    await page.waitForFunction(() => document.querySelector('#timeline')?.children.length, undefined, { timeout: 30_000 })
+    await waitUntil('the round timeline', 30_000, async () => (await page.locator('#timeline > *').count()) > 0)
     mkdirSync(artifacts, { recursive: true })
     const screenshot = join(artifacts, 'devnet-dashboard.png')
     await page.screenshot({ path: screenshot, fullPage: true })
@@ -72,7 +67,15 @@ async function checkDashboard(devnet: Devnet, taskId: bigint, cheater: string): 
 test(`devnet: 5 nodes, ${ROUNDS} finalized rounds, the cheater caught, honest nodes paid, dues audited, dashboard live`, { timeout: 8 * 60_000 }, async (t) => {
   const lines: string[] = []
   const started = Date.now()
-  const devnet = await startDevnet({ nodes: 5, rounds: ROUNDS, log: (line) => lines.push(line) })
+  // Logs and node state are kept under test/artifacts/ when the test fails.
+  mkdirSync(artifacts, { recursive: true })
+  const dataDir = mkdtempSync(join(artifacts, 'devnet-e2e-'))
+  let passed = false
+  t.after(() => {
+    if (passed) rmSync(dataDir, { recursive: true, force: true })
+    else t.diagnostic(`devnet data (node logs, deployment.json): ${dataDir}`)
+  })
+  const devnet = await startDevnet({ nodes: 5, rounds: ROUNDS, dataDir, log: (line) => lines.push(line) })
   let summary: DevnetSummary
   let dashboard: { rows: number; screenshot: string } | undefined
   const cheater = devnet.nodes.find((node) => node.behaviour === 'cheater')!
@@ -165,4 +168,5 @@ test(`devnet: 5 nodes, ${ROUNDS} finalized rounds, the cheater caught, honest no
   // Nothing left running.
   assert.equal(liveNodeProcessCount(), 0)
   assert.equal(liveAnvilCount(), 0)
+  passed = true
 })

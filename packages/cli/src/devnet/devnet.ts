@@ -115,6 +115,10 @@ export type Devnet = {
   waitForFinalized(count: number, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<void>
   /** Cycles final in every task, now (from the view). */
   finalizedRounds(): number
+  /** Resolves when every final cycle's rewards are fully claimed, or after `timeoutMs` (default 6 s). */
+  waitForClaims(options?: { timeoutMs?: number }): Promise<boolean>
+  /** No more progress lines. */
+  stopProgress(): void
   /** The summary as of now (syncs the view first). */
   summary(options?: { requestedRounds?: number }): Promise<DevnetSummary>
   /** Stops nodes (SIGTERM, SIGKILL after the grace period), API, view, site and anvil. Idempotent. */
@@ -213,8 +217,12 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     log(`deployed  TaskManager ${addresses.taskManager} · TaskLens ${addresses.taskLens} · COOP ${addresses.coopToken} · reward ${addresses.rewardToken}`)
 
     // ── node accounts ──
+    // Each node gets COOP and approves the TaskManager once for all its tasks (the nodes stake by
+    // themselves; one standing approval keeps their per-task stakes from racing on the allowance).
     for (const key of nodeKeys.slice(0, nodeCount)) {
       await transferErc20(creator, { address: addresses.coopToken, to: key.address, amount: devnetAmounts.nodeFunds })
+      const node = createCoopClient({ rpcUrl: anvil.rpcUrl, account: key.privateKey })
+      await approveErc20(node, { address: addresses.coopToken, spender: addresses.taskManager, amount: maxUint256 })
     }
 
     // ── site and programs ──
@@ -456,6 +464,22 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
           await sleep(500, signal)
         }
       },
+      async waitForClaims(claimOptions = {}) {
+        const deadline = Date.now() + (claimOptions.timeoutMs ?? 6_000)
+        const settled = () =>
+          tasks.every((task) =>
+            view
+              .rounds(task.taskId, { limit: 10_000 })
+              .filter((round) => round.distribution.status === 'final')
+              .every((round) => round.distribution.rewardClaimed >= round.distribution.rewardTotal && round.distribution.bonusClaimed >= round.distribution.bonusTotal),
+          )
+        while (!settled()) {
+          if (Date.now() > deadline || options.signal?.aborted) return false
+          await sleep(250, options.signal)
+        }
+        return true
+      },
+      stopProgress: () => progress.stop(),
       async summary(summaryOptions = {}) {
         await view.sync().catch(() => {})
         const claimed = new Map<string, number[]>()
@@ -535,8 +559,11 @@ export async function runDevnet(options: DevnetOptions & { onStarted?: (devnet: 
   let failure: unknown
   try {
     await options.onStarted?.(devnet)
-    if (options.rounds !== undefined) await devnet.waitForFinalized(options.rounds)
-    else {
+    if (options.rounds !== undefined) {
+      await devnet.waitForFinalized(options.rounds)
+      // Nodes claim as soon as a list is final; give the last claims a moment to land.
+      await devnet.waitForClaims({ timeoutMs: 6_000 })
+    } else {
       await new Promise<void>((resolveWait) => {
         if (options.signal?.aborted) return resolveWait()
         options.signal?.addEventListener('abort', () => resolveWait(), { once: true })
@@ -546,6 +573,7 @@ export async function runDevnet(options: DevnetOptions & { onStarted?: (devnet: 
     failure = error
   }
   // Stop the nodes first so the summary is their final state, then read it before anvil goes.
+  devnet.stopProgress()
   options.log?.('stopping  nodes (SIGTERM, SIGKILL after 10 s)…')
   await Promise.all(devnet.nodes.map((node) => node.process.stop(10_000)))
   let summary: DevnetSummary | undefined
