@@ -127,13 +127,7 @@ async function start(
   logger.info({ address, chainId: chain.chainId, rpcUrl: config.rpcUrl, dataDir: config.dataDir }, 'starting node')
 
   const content = createContentStore(join(config.dataDir, 'content'))
-  host = await createCoopHost({
-    privateKey: config.privateKey,
-    dataDir: join(config.dataDir, 'p2p'),
-    listen: config.p2p.listen,
-    bootstrap: config.p2p.bootstrap,
-    logger: logger.child({ component: 'p2p' }),
-  })
+  host = await startHost(config, store, logger)
   const p2p = host
   cleanups.push(() => p2p.stop())
 
@@ -282,6 +276,38 @@ async function start(
   }
   logger.info({ peerId: p2p.peerId, multiaddrs: p2p.multiaddrs(), tasks: config.tasks.map((task) => task.taskId) }, 'node started')
   return node
+}
+
+/**
+ * The p2p host. With a random port (tcp/0) the port of the last run is tried first, so a
+ * restarted node keeps its registered multiaddr (no new registerNode transaction, no stale
+ * address in peers' caches).
+ */
+async function startHost(config: NodeConfig, store: NodeStore, logger: Logger): Promise<CoopHost> {
+  const options = {
+    privateKey: config.privateKey,
+    dataDir: join(config.dataDir, 'p2p'),
+    bootstrap: config.p2p.bootstrap,
+    logger: logger.child({ component: 'p2p' }),
+  }
+  const key = JSON.stringify(config.p2p.listen)
+  let previous: string[] | undefined
+  try {
+    const saved = JSON.parse(store.getMeta('p2p.listen') ?? 'null') as { config: string; actual: string[] } | null
+    if (saved && saved.config === key && saved.actual.length > 0 && config.p2p.listen.some((addr) => /\/tcp\/0(\/|$)/.test(addr))) previous = saved.actual
+  } catch {}
+  let host: CoopHost
+  if (previous) {
+    try {
+      host = await createCoopHost({ ...options, listen: previous })
+    } catch (error) {
+      logger.info({ listen: previous, err: errorMessage(error) }, 'the last p2p address is taken; listening anew')
+      host = await createCoopHost({ ...options, listen: config.p2p.listen })
+    }
+  } else host = await createCoopHost({ ...options, listen: config.p2p.listen })
+  const actual = host.multiaddrs().map((addr) => addr.replace(/\/p2p\/[^/]+$/, ''))
+  store.setMeta('p2p.listen', JSON.stringify({ config: key, actual }))
+  return host
 }
 
 async function startApi(node: CoopNode, services: NodeServices): Promise<{ url: string; port: number; close(): Promise<void> } | undefined> {

@@ -10,7 +10,7 @@ import { roundsTopic } from './p2p/protocols.ts'
 import { claim } from './roles/claimer.ts'
 import { checkDistribution, distribute, failDistribution, finalize } from './roles/distributor.ts'
 import { audit, recordSeed } from './roles/auditor.ts'
-import { emit, isZero, type TaskEnv } from './roles/env.ts'
+import { emit, isZero, same, type TaskEnv } from './roles/env.ts'
 import { claimVoteReward, resolve, vote } from './roles/voter.ts'
 import { submit, work } from './roles/worker.ts'
 import { topUpStake } from './roles/staker.ts'
@@ -21,7 +21,7 @@ const STAKE_CACHE_MS = 5_000
 export class TaskRunner {
   readonly env: TaskEnv
   private readonly inFlight = new Map<string, Promise<void>>()
-  private readonly retryAt = new Map<string, number>()
+  private readonly retryAt = new Map<string, { at: number; failures: number }>()
   private readonly voteCache = new Map<string, 0 | 1 | 2>()
   private stakeCache: { at: number; staked: boolean } | undefined
   private announcedRound: bigint | undefined
@@ -30,6 +30,12 @@ export class TaskRunner {
 
   constructor(env: TaskEnv) {
     this.env = env
+    // A slash of this node changes its stake now, not in STAKE_CACHE_MS.
+    const onSlash = (event: { node?: unknown; taskId?: unknown }) => {
+      if (event.taskId === env.id && same(String(event.node ?? ''), env.node.address)) this.stakeCache = undefined
+    }
+    env.node.events.on('slash', onSlash)
+    env.node.signal.addEventListener('abort', () => env.node.events.off('slash', onSlash), { once: true })
   }
 
   get running(): number {
@@ -66,13 +72,16 @@ export class TaskRunner {
   private start(action: DueAction): void {
     const key = actionKey(action)
     if (this.inFlight.has(key) || this.env.node.signal.aborted) return
-    if ((this.retryAt.get(key) ?? 0) > Date.now()) return
+    if ((this.retryAt.get(key)?.at ?? 0) > Date.now()) return
     const promise = this.run(action)
       .then(() => void this.retryAt.delete(key))
       .catch((error: unknown) => {
         if (this.env.node.signal.aborted) return
-        this.retryAt.set(key, Date.now() + 1_000)
-        this.env.logger.warn({ action: key, err: errorMessage(error) }, 'action failed; will retry')
+        // Exponential backoff per action: 1 s, 2 s, 4 s … 30 s.
+        const failures = (this.retryAt.get(key)?.failures ?? 0) + 1
+        const delay = Math.min(30_000, 1_000 * 2 ** (failures - 1))
+        this.retryAt.set(key, { at: Date.now() + delay, failures })
+        this.env.logger.warn({ action: key, err: errorMessage(error), retryInMs: delay }, 'action failed; will retry')
       })
       .finally(() => this.inFlight.delete(key))
     this.inFlight.set(key, promise)

@@ -109,6 +109,10 @@ test('3 nodes, one cheater from cycle 2: audited, convicted, honest nodes paid a
   const slashed = logs.filter((log) => log.eventName === 'Slashed').map((log) => (log.args as { node: Address }).node.toLowerCase())
   assert.ok(slashed.includes(cheater.address.toLowerCase()), 'the cheater was slashed')
   for (const node of honest) assert.ok(!slashed.includes(node.address.toLowerCase()), `${node.name} was never slashed`)
+  const stakedBy = (node: CoopNode) => logs.filter((log) => log.eventName === 'Staked' && (log.args as { node: Address }).node === node.address).length
+  for (const node of honest) assert.equal(stakedBy(node), 1, `${node.name} staked once`)
+  const convictions = logs.filter((log) => log.eventName === 'Slashed' && (log.args as { node: Address }).node === cheater.address).length
+  assert.equal(stakedBy(cheater), 1 + convictions, 'the cheater topped its stake up once after each slash')
   const resolved = logs.filter((log) => log.eventName === 'AuditResolved')
   assert.ok(resolved.length >= 1 && resolved.every((log) => (log.args as { upheld: boolean }).upheld), 'every audit upheld (no false accusation)')
   for (let cycle = 0; cycle < CYCLES; cycle++) {

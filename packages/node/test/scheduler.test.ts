@@ -95,11 +95,14 @@ describe('dueActions: cycles r and r − 1', () => {
     assert.equal(phaseAt(params, START, phases.auditCloses + params.voteWindow), 'settle')
   })
 
-  test('a node below the minimum stake tops up and does not vote', () => {
+  test('a node below the minimum stake tops up, and neither submits nor votes meanwhile', () => {
     const audit = { auditId: 1n, cycle: 0n, kind: 'submission' as const, accused: OTHER, accuser: THIRD, deadline: START + 500n, resolved: false, myVote: 0 as const }
-    const actions = due({ now: START + 450n, staked: false, audits: [audit] })
+    const actions = due({ now: START + 400n, staked: false, audits: [audit], cycles: [{ cycle: 3n, worked: true }] })
     assert.ok(find(actions, 'stake'))
     assert.equal(find(actions, 'vote'), undefined)
+    assert.equal(find(actions, 'submit'), undefined)
+    assert.ok(find(actions, 'work'))
+    assert.equal(find(due({ now: START + 400n, cycles: [{ cycle: 3n, worked: true }] }), 'stake'), undefined)
   })
 })
 

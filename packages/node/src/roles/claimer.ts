@@ -5,12 +5,14 @@ import { DistributionStatus } from '@coop/chain'
 import { proofOf } from '@coop/protocol'
 
 import { isClaimed } from '../chain/effects.ts'
+import { NodeError } from '../errors.ts'
 import { obtainList } from './checks.ts'
 import { confirmed, same, type TaskEnv } from './env.ts'
 
 export async function claim(env: TaskEnv, cycles: readonly bigint[]): Promise<void> {
   const { chain, store, sender, metrics, address } = env.node
   const requests: { cycle: bigint; reward: bigint; bonus: bigint; proof: `0x${string}`[] }[] = []
+  const missing: bigint[] = []
   for (const cycle of cycles) {
     const c = Number(cycle)
     const state = await chain.coop.getCycle({ taskId: env.taskId, cycle })
@@ -21,7 +23,7 @@ export async function claim(env: TaskEnv, cycles: readonly bigint[]): Promise<vo
     }
     const list = await obtainList(env, cycle, state)
     if (!list) {
-      env.logger.info({ cycle }, 'no list matching the posted root yet; will retry')
+      missing.push(cycle)
       continue
     }
     const leaf = list.distribution.leaves.find((entry) => same(entry.node, address))
@@ -35,7 +37,11 @@ export async function claim(env: TaskEnv, cycles: readonly bigint[]): Promise<vo
     }
     requests.push({ cycle, reward: leaf.reward, bonus: leaf.bonus, proof: proofOf(list.distribution, address)! })
   }
-  if (requests.length === 0) return
+  if (requests.length === 0) {
+    // Back off (the runner retries with growing delays) rather than recompute every tick.
+    if (missing.length > 0) throw new NodeError('LIST_UNAVAILABLE', `no list matching the posted root of cycle(s) ${missing.join(', ')} yet`)
+    return
+  }
   const claimed = requests.map((request) => request.cycle)
   const outcome = await sender.execute(
     { kind: 'claim', taskId: env.id, cycle: Number(claimed[claimed.length - 1]), key: claimed.join(',') },

@@ -16,11 +16,14 @@ export async function ensureStake(services: NodeServices, taskId: bigint, params
   const state = await chain.coop.getNode({ taskId, node: address })
   if (state.stake >= target && state.stake > 0n) return
   const amount = target - state.stake
+  // Each top-up is its own action: numbered by the top-ups already done (the stake before it
+  // alone could repeat, e.g. 100 → slashed to 80 twice).
+  const done = services.store.listIntents({ taskId: id, kind: 'stake', status: ['confirmed', 'skipped'] }).length
   const token = params.stakeToken
   const allowance = await withRetry(() => readContract(chain.client, { abi: erc20Abi, address: token, functionName: 'allowance', args: [address, chain.addresses.taskManager] }))
   if (allowance < amount) {
     const approved = await sender.execute(
-      { kind: 'approve', taskId: id, cycle: -1, key: `${token.toLowerCase()}:${amount}:${state.stake}` },
+      { kind: 'approve', taskId: id, cycle: -1, key: `${done}:${token.toLowerCase()}:${amount}:${state.stake}` },
       { token, amount: amount.toString() },
       { address: token, abi: erc20Abi, functionName: 'approve', args: [chain.addresses.taskManager, amount] },
     )
@@ -29,7 +32,7 @@ export async function ensureStake(services: NodeServices, taskId: bigint, params
     }
   }
   const staked = await sender.execute(
-    { kind: 'stake', taskId: id, cycle: -1, key: `${target}:${state.stake}` },
+    { kind: 'stake', taskId: id, cycle: -1, key: `${done}:${target}:${state.stake}` },
     { target: target.toString(), amount: amount.toString() },
     { functionName: 'stake', args: [taskId, amount] },
   )

@@ -143,7 +143,7 @@ export function dueActions(input: DueInput): DueResult {
     const c = at.submission.cycle
     const v = view(c)
     const phases = at.submission.phases
-    if (at.submission.submissionOpen && !v.submitted && (v.worked || !requireWork)) {
+    if (at.submission.submissionOpen && !v.submitted && (v.worked || !requireWork) && input.staked) {
       actions.push({ type: 'submit', cycle: c, closesAt: phases.submissionCloses })
     }
     if (v.submitted && at.submission.auditOpen && !v.audited) {
