@@ -90,3 +90,52 @@ test('coop devnet without --rounds: SIGINT stops everything, prints the summary,
     rmSync(dataDir, { recursive: true, force: true })
   }
 })
+
+test('coop node start joins a running devnet (flags only), submits, serves its API, stops on SIGINT', { timeout: 3 * 60_000 }, async () => {
+  const { startDevnet } = await import('../src/devnet/devnet.ts')
+  const { runCli } = await import('./helpers.ts')
+  const devnet = await startDevnet({ nodes: 1, tasks: ['compute'], cheater: null, dashboard: false })
+  const dataDir = mkdtempSync(join(tmpdir(), 'coop-node-start-'))
+  try {
+    const creator = devnet.deployment.creator!
+    const task = devnet.tasks[0]!
+    const node = run([
+      'node', 'start',
+      '--rpc', devnet.rpcUrl,
+      '--key', creator.privateKey!,
+      '--task-manager', devnet.deployment.addresses.taskManager,
+      '--task-lens', devnet.deployment.addresses.taskLens,
+      '--task', task.taskId.toString(),
+      '--program', task.bundle,
+      '--name', 'joiner',
+      '--data-dir', dataDir,
+      '--log-level', 'warn',
+    ])
+    // It stakes, registers and submits like the devnet's own nodes.
+    const deadline = Date.now() + 60_000
+    while (!devnet.view.rounds(task.taskId).some((round) => round.submissions.some((submission) => submission.node === creator.address))) {
+      if (Date.now() > deadline) throw new Error(`the joining node never submitted:\n${node.output().stderr.slice(-3000)}`)
+      if (node.child.exitCode !== null) throw new Error(`coop node start exited ${node.child.exitCode}:\n${node.output().stderr.slice(-3000)}`)
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+    const port = Number((await import('node:fs')).readFileSync(join(dataDir, 'http.port'), 'utf8'))
+    const status = (await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()) as { name: string; address: string }
+    assert.equal(status.name, 'joiner')
+    assert.equal(status.address, creator.address)
+    // The other commands see it through the devnet's deployment.json.
+    const shown = await runCli(['status', '--deployment', devnet.deploymentFile, '--address', creator.address, '--json'])
+    assert.equal(shown.code, 0, shown.stderr)
+    assert.ok(BigInt(JSON.parse(shown.stdout).accounts[0].tasks[0].stake) >= task.params.minStake)
+    const taskStatus = await runCli(['task', 'status', '--deployment', devnet.deploymentFile, '--task', task.taskId.toString()])
+    assert.equal(taskStatus.code, 0, taskStatus.stderr)
+    assert.match(taskStatus.stdout, /task 1 \(compute\)/)
+    node.child.kill('SIGINT')
+    const { code } = await node.done
+    assert.equal(code, 0, node.output().stderr.slice(-3000))
+    assert.match(node.output().stderr, /coop node joiner \(0x[0-9a-fA-F]{40}\) running/)
+    assert.deepEqual(processesMentioning(dataDir), [])
+  } finally {
+    await devnet.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+})
