@@ -318,6 +318,8 @@ async function startApi(node: CoopNode, services: NodeServices): Promise<{ url: 
     addresses: services.chain.addresses,
     taskIds: [...node.config.tasks.map((task) => BigInt(task.taskId))],
     names: { [services.address]: node.name },
+    // Phases at max(block time, wall clock), as the scheduler sees them (a devnet mines only on transactions).
+    wallClock: true,
     ...(node.config.startBlock ? { fromBlock: BigInt(node.config.startBlock) } : {}),
     logger: services.logger.child({ component: 'view' }),
   })

@@ -9,7 +9,24 @@ import type { TaskConfig } from '../config.ts'
 import { NodeError } from '../errors.ts'
 import type { NodeServices, TaskEnv } from './env.ts'
 
+// One stake operation at a time per node: two tasks approving concurrently would each set the
+// allowance to their own amount (approve is not additive) and one stake would then fail.
+const locks = new WeakMap<NodeServices, Promise<void>>()
+
 export async function ensureStake(services: NodeServices, taskId: bigint, params: TaskParams, taskConfig: TaskConfig): Promise<void> {
+  const previous = locks.get(services) ?? Promise.resolve()
+  let release!: () => void
+  const current = new Promise<void>((resolve) => (release = resolve))
+  locks.set(services, previous.then(() => current))
+  await previous
+  try {
+    await ensureStakeNow(services, taskId, params, taskConfig)
+  } finally {
+    release()
+  }
+}
+
+async function ensureStakeNow(services: NodeServices, taskId: bigint, params: TaskParams, taskConfig: TaskConfig): Promise<void> {
   const { chain, sender, address } = services
   const id = taskId.toString()
   const target = taskConfig.stake ? BigInt(taskConfig.stake) : params.minStake
