@@ -17,6 +17,10 @@ import { topUpStake } from './roles/staker.ts'
 import { actionKey, dueActions, type AuditView, type CycleView, type DueAction, type DueResult } from './scheduler/phases.ts'
 
 const STAKE_CACHE_MS = 5_000
+/** Cycles older than this many rounds are no longer followed (a distribution that old is stuck for good). */
+const TRACK_CYCLES = 256
+/** History kept in the state, in rounds (≫ unbondingRounds: past submissions stay servable for re-opened audits). */
+export const RETAIN_CYCLES = 512
 
 export class TaskRunner {
   readonly env: TaskEnv
@@ -66,6 +70,7 @@ export class TaskRunner {
     })
     this.last = due
     for (const action of due.actions) this.start(action)
+    this.prune(round)
     return due
   }
 
@@ -124,6 +129,16 @@ export class TaskRunner {
     }
   }
 
+  private prunedRound = -1n
+
+  /** Once a round: forget history older than RETAIN_CYCLES rounds. */
+  private prune(round: bigint): void {
+    if (round === this.prunedRound || round < BigInt(RETAIN_CYCLES)) return
+    this.prunedRound = round
+    const removed = this.env.node.store.prune(this.env.id, Number(round) - RETAIN_CYCLES)
+    if (removed > 0) this.env.logger.debug({ removed, before: Number(round) - RETAIN_CYCLES }, 'pruned old state')
+  }
+
   private async announce(round: bigint): Promise<void> {
     const env = this.env
     this.announcedRound = round
@@ -163,8 +178,7 @@ export class TaskRunner {
       return intent?.status === 'confirmed' || intent?.status === 'skipped'
     }
     const views: CycleView[] = [{ cycle: round, worked: store.hasStep(id, Number(round), 'work') }]
-    const tracked = new Set<number>()
-    for (const intent of store.listIntents({ taskId: id, kind: 'submit', status: ['confirmed', 'skipped'] })) tracked.add(intent.cycle)
+    const tracked = new Set<number>(store.openCycles(id, Math.max(0, Number(round) - TRACK_CYCLES)))
     if (round >= 1n) tracked.add(Number(round - 1n))
     for (const c of [...tracked].sort((a, b) => a - b)) {
       if (BigInt(c) >= round) continue
@@ -207,7 +221,7 @@ export class TaskRunner {
     const env = this.env
     const { store, chain, address } = env.node
     const views: AuditView[] = []
-    for (const audit of store.listAudits({ taskId: env.id })) {
+    for (const audit of store.listAudits({ taskId: env.id, settled: false })) {
       const auditId = BigInt(audit.auditId)
       const voteIntent = store.getIntent({ kind: 'vote', taskId: env.id, cycle: audit.cycle, key: audit.auditId })
       let myVote: 0 | 1 | 2 = 0
@@ -226,7 +240,10 @@ export class TaskRunner {
         const rewardIntent = store.getIntent({ kind: 'claimVoteReward', taskId: env.id, cycle: audit.cycle, key: audit.auditId })
         const done = rewardIntent !== undefined && (rewardIntent.status !== 'failed' || rewardIntent.txHash !== null || rewardIntent.attempts >= 5)
         const winning = audit.upheld ? 1 : 2
-        if (done || myVote !== winning) continue
+        if (done || myVote !== winning || same(audit.accuser, address)) {
+          store.markAuditSettled(audit.auditId)
+          continue
+        }
       }
       views.push({
         auditId,

@@ -11,6 +11,12 @@ import { confirmed, isZero, putEvidence, same, sleep, type TaskEnv } from './env
 export async function recordSeed(env: TaskEnv, cycle: bigint): Promise<void> {
   const c = await env.node.chain.coop.getCycle({ taskId: env.taskId, cycle })
   if (!isZero(c.seed)) return
+  // The first submitter records it at once, the others only if it has not after a moment.
+  const position = c.submitters.findIndex((node) => same(node, env.node.address))
+  if (position > 0) {
+    await sleep(Math.min(position, 4) * 600, env.node.signal)
+    if (!isZero((await env.node.chain.coop.getCycle({ taskId: env.taskId, cycle })).seed)) return
+  }
   // Another node may record it meanwhile: checkFirst + "seed set" counts as done.
   await env.node.sender.execute({ kind: 'recordSeed', taskId: env.id, cycle: Number(cycle) }, {}, { functionName: 'recordSeed', args: [env.taskId, cycle] }, { checkFirst: true })
 }

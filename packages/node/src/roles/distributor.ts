@@ -9,7 +9,7 @@ import { DistributionStatus } from '@coop/chain'
 import { errorMessage } from '../errors.ts'
 import { computeList, verifyListDocument } from './checks.ts'
 import { PROTOCOLS } from '../p2p/protocols.ts'
-import { confirmed, emit, putEvidence, requestNode, same, type TaskEnv } from './env.ts'
+import { confirmed, emit, putEvidence, requestNode, same, sleep, type TaskEnv } from './env.ts'
 
 export async function distribute(env: TaskEnv, cycle: bigint, attempt: bigint): Promise<void> {
   const { chain, store, content, sender, metrics, address } = env.node
@@ -101,7 +101,11 @@ export async function checkDistribution(env: TaskEnv, cycle: bigint): Promise<vo
   store.markStep(env.id, c, 'distCheck', stepKey)
 }
 
+/** Nodes with a leaf finalize by claiming; the others step in a little later. */
+const staggerMs = (env: TaskEnv) => 1_500 + Number(BigInt(env.node.address) % 1_000n)
+
 export async function finalize(env: TaskEnv, cycle: bigint): Promise<void> {
+  await sleep(staggerMs(env), env.node.signal)
   const outcome = await env.node.sender.execute(
     { kind: 'finalize', taskId: env.id, cycle: Number(cycle) },
     {},
@@ -115,6 +119,7 @@ export async function finalize(env: TaskEnv, cycle: bigint): Promise<void> {
 }
 
 export async function failDistribution(env: TaskEnv, cycle: bigint): Promise<void> {
+  await sleep(staggerMs(env), env.node.signal)
   const outcome = await env.node.sender.execute(
     { kind: 'fail', taskId: env.id, cycle: Number(cycle) },
     {},

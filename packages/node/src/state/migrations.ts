@@ -96,4 +96,11 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (task_id, cycle, step, key)
   );
   `,
+  // 2: resolved audits this node has nothing left to do for are marked settled (skipped by the
+  // scheduler); an index to find a task's open cycles without scanning its history
+  `
+  ALTER TABLE audits ADD COLUMN settled INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX audits_open ON audits (task_id, settled);
+  CREATE INDEX intents_kind ON intents (task_id, kind, cycle);
+  `,
 ]

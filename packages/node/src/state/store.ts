@@ -365,9 +365,17 @@ export class NodeStore {
     return row ? this.toAudit(row) : undefined
   }
 
-  listAudits(filter: { taskId?: string; resolved?: boolean; cycle?: number } = {}): AuditRow[] {
+  /** Marks a resolved audit as needing nothing more from this node (no vote reward left to claim). */
+  markAuditSettled(auditId: string): void {
+    this.transaction(() => {
+      this.stmt('UPDATE audits SET settled = 1, updated_at = ? WHERE audit_id = ?').run(Date.now(), auditId)
+    })
+  }
+
+  listAudits(filter: { taskId?: string; resolved?: boolean; cycle?: number; settled?: boolean } = {}): AuditRow[] {
     const where: string[] = []
     const args: (string | number)[] = []
+    if (filter.settled !== undefined) (where.push('settled = ?'), args.push(filter.settled ? 1 : 0))
     if (filter.taskId !== undefined) (where.push('task_id = ?'), args.push(filter.taskId))
     if (filter.resolved !== undefined) (where.push('resolved = ?'), args.push(filter.resolved ? 1 : 0))
     if (filter.cycle !== undefined) (where.push('cycle = ?'), args.push(filter.cycle))
@@ -452,6 +460,36 @@ export class NodeStore {
   getStep(taskId: string, cycle: number, step: string, key = ''): unknown {
     const row = this.stmt('SELECT data FROM steps WHERE task_id = ? AND cycle = ? AND step = ? AND key = ?').get(taskId, cycle, step, key) as Row | undefined
     return row?.data ? JSON.parse(String(row.data)) : undefined
+  }
+
+  /** Cycles ≥ `fromCycle` this node submitted to (intent confirmed or skipped) and has not closed. */
+  openCycles(taskId: string, fromCycle: number): number[] {
+    return (
+      this.stmt(
+        `SELECT i.cycle FROM intents i WHERE i.task_id = ? AND i.kind = 'submit' AND i.cycle >= ? AND i.status IN ('confirmed', 'skipped')
+         AND NOT EXISTS (SELECT 1 FROM steps s WHERE s.task_id = i.task_id AND s.cycle = i.cycle AND s.step = 'closed' AND s.key = '')
+         ORDER BY i.cycle`,
+      ).all(taskId, fromCycle) as Row[]
+    ).map((row) => Number(row.cycle))
+  }
+
+  /**
+   * Forgets a task's history before `beforeCycle` (settled intents, steps, verdicts, own
+   * submissions, lists, settled audits) so the state grows with the retention window, not with
+   * time. Open intents and node-level ones (cycle −1: stake, register) are kept.
+   */
+  prune(taskId: string, beforeCycle: number): number {
+    return this.transaction(() => {
+      let removed = 0
+      const run = (sql: string) => (removed += Number(this.db.prepare(sql).run(taskId, beforeCycle).changes))
+      run(`DELETE FROM intents WHERE task_id = ? AND cycle >= 0 AND cycle < ? AND status IN ('confirmed', 'skipped', 'failed')`)
+      run('DELETE FROM steps WHERE task_id = ? AND cycle < ?')
+      run('DELETE FROM verdicts WHERE task_id = ? AND cycle < ?')
+      run('DELETE FROM submissions WHERE task_id = ? AND cycle < ?')
+      run('DELETE FROM distributions WHERE task_id = ? AND cycle < ?')
+      run('DELETE FROM audits WHERE task_id = ? AND cycle < ? AND settled = 1')
+      return removed
+    })
   }
 
   /** Cycles of `taskId` that have `step` done (ascending). */
