@@ -43,8 +43,12 @@ export async function audit(env: TaskEnv, cycle: bigint, closesAt: bigint): Prom
           if (!auditors.some((auditor) => same(auditor, address))) return
           const submission = await coop.getSubmission({ taskId: env.taskId, cycle, node: submitter })
           // Leave time to raise before the window closes.
-          const check = await checkSubmission(env, { cycle, submitter, root: submission.root, seed: state.seed, deadlineMs: deadlineMs - 2_500 })
-          metrics.auditsChecked.inc({ task: env.id, result: check.ok ? 'pass' : 'fail' })
+          const check = await checkSubmission(env, { cycle, submitter, root: submission.root, seed: state.seed, deadlineMs: deadlineMs - 1_500 })
+          metrics.auditsChecked.inc({ task: env.id, result: check.ok === true ? 'pass' : check.ok === false ? 'fail' : 'unknown' })
+          if (check.ok === 'unknown') {
+            env.logger.warn({ cycle, submitter, reason: check.reason }, 'audit inconclusive; not accusing')
+            return
+          }
           if (check.ok) {
             store.putVerdict({ taskId: env.id, cycle: c, kind: 'submission', subject: submitter, ok: true, reason: null, evidenceCid: null })
             env.logger.info({ cycle, submitter }, 'audit passed')

@@ -13,6 +13,11 @@ import { callProgram, encodable, requestNode, roundInfo, same, sleep, type TaskE
 export type SubmissionCheck =
   | { ok: true }
   | { ok: false; reason: string; evidence: Record<string, unknown> }
+  /** Too little time to tell (fewer than MIN_NO_ANSWER_ATTEMPTS tries): accuse nobody. */
+  | { ok: 'unknown'; reason: string }
+
+/** A silent submitter is only accused after this many failed tries (spread over ≥ 1 s). */
+export const MIN_NO_ANSWER_ATTEMPTS = 3
 
 /**
  * Fetches `submitter`'s submission of `cycle` over p2p (retrying until `deadlineMs`), checks it
@@ -58,6 +63,7 @@ export async function checkSubmission(
       await sleep(500, env.node.signal)
     }
   }
+  if (attempts < MIN_NO_ANSWER_ATTEMPTS) return { ok: 'unknown', reason: `only ${attempts} attempt(s) before the deadline (${lastError})` }
   // No valid answer in time: our signed record of asking is the evidence.
   const record = { type: 'coop/evidence/no-answer/1', ...base, attempts, lastError, at: Date.now() }
   const signature = await env.node.chain.account.signMessage({ message: { raw: encodeValue(record) } })

@@ -28,6 +28,11 @@ export async function vote(env: TaskEnv, auditId: bigint, deadline: bigint): Pro
         seed: state.seed,
         deadlineMs: Number(deadline) * 1000 - 2_000,
       })
+      if (check.ok === 'unknown') {
+        // We could not tell in time: abstain rather than guess.
+        env.logger.warn({ auditId, cycle, accused: audit.accused, reason: check.reason }, 'could not check the accused submission; abstaining')
+        return
+      }
       const evidence = check.ok ? null : await putEvidence(env, check.evidence)
       store.putVerdict({
         taskId: env.id,
