@@ -352,6 +352,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       addresses: { taskManager: addresses.taskManager, taskLens: addresses.taskLens },
       fromBlock: deployBlock,
       pollIntervalMs: 500,
+      wallClock: true,
       names: (address: Address) => names[address.toLowerCase()],
     })
     await view.start()
