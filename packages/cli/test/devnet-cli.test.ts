@@ -91,7 +91,7 @@ test('coop devnet without --rounds: SIGINT stops everything, prints the summary,
   }
 })
 
-test('coop node start joins a running devnet (flags only), submits, serves its API, stops on SIGINT', { timeout: 3 * 60_000 }, async () => {
+test('coop node start joins a running devnet (flags only), submits, serves its API, stops on SIGINT; coop claim pays what it left', { timeout: 3 * 60_000 }, async () => {
   const { startDevnet } = await import('../src/devnet/devnet.ts')
   const { runCli } = await import('./helpers.ts')
   const devnet = await startDevnet({ nodes: 1, tasks: ['compute'], cheater: null, dashboard: false })
@@ -129,11 +129,30 @@ test('coop node start joins a running devnet (flags only), submits, serves its A
     const taskStatus = await runCli(['task', 'status', '--deployment', devnet.deploymentFile, '--task', task.taskId.toString()])
     assert.equal(taskStatus.code, 0, taskStatus.stderr)
     assert.match(taskStatus.stdout, /task 1 \(compute\)/)
+    // Stop it once its first submission's audit window is over (it answered its auditors), before
+    // that cycle's list is final: its reward is left for `coop claim`.
+    const first = devnet.view.rounds(task.taskId).filter((round) => round.submissions.some((submission) => submission.node === creator.address)).at(-1)!
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(first.times.auditCloses) * 1000 + 1_000 - Date.now())))
     node.child.kill('SIGINT')
     const { code } = await node.done
     assert.equal(code, 0, node.output().stderr.slice(-3000))
     assert.match(node.output().stderr, /coop node joiner \(0x[0-9a-fA-F]{40}\) running/)
     assert.deepEqual(processesMentioning(dataDir), [])
+
+    // coop claim, with the lists another node of the task holds.
+    const finalDeadline = Date.now() + 60_000
+    while (devnet.view.rounds(task.taskId).find((round) => round.cycle === first.cycle)?.distribution.status !== 'final') {
+      if (Date.now() > finalDeadline) throw new Error(`cycle ${first.cycle} never became final`)
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+    const claim = await runCli(['claim', '--deployment', devnet.deploymentFile, '--as', 'creator', '--task', task.taskId.toString(), '--node-data-dir', devnet.nodes[0]!.dataDir, '--json'])
+    assert.equal(claim.code, 0, claim.stderr)
+    const claimed = JSON.parse(claim.stdout) as { claimed: { cycle: string; reward: string }[]; reward: string }
+    assert.ok(claimed.claimed.some((entry) => entry.cycle === first.cycle.toString()), claim.stdout)
+    assert.ok(BigInt(claimed.reward) > 0n)
+    const again = await runCli(['claim', '--deployment', devnet.deploymentFile, '--as', 'creator', '--task', task.taskId.toString(), '--node-data-dir', devnet.nodes[0]!.dataDir, '--cycle', first.cycle.toString()])
+    assert.equal(again.code, 0, again.stderr)
+    assert.match(again.stdout, /nothing to claim/)
   } finally {
     await devnet.stop()
     rmSync(dataDir, { recursive: true, force: true })

@@ -1,8 +1,8 @@
 // coop claim: claims an account's rewards for every final cycle it has not claimed yet, in one
 // transaction. Claims need the cycle's distribution list (to build the Merkle proof): it comes from
 // a node's API (--node-url, GET /api/tasks/:id/distributions/:cycle) or from list files (--list).
-import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 
 import { getCycle, taskManagerAbi, type ClaimRequest } from '@coop/chain'
 import { buildDistribution, proofOf, type DistributionEntry } from '@coop/protocol'
@@ -15,6 +15,19 @@ import { CliError, toCliError } from '../errors.ts'
 import { currentRoundAt } from '../phase.ts'
 import { toJson, tokenInfo } from '../tx.ts'
 import { chainNow, taskIdOption, taskIdValue } from './task.ts'
+
+/** What claim needs of a node's state (@coop/node NodeStore). */
+export type ListStore = { getList(taskId: string, cycle: number, by?: { merkleRoot?: string }): { listJson: string } | undefined; close?(): void }
+
+/** Opens a node's state read-only-ish (its distribution lists) from its data dir. */
+async function openNodeLists(dataDir: string): Promise<ListStore> {
+  const file = join(dataDir, 'state.sqlite')
+  if (!existsSync(file)) {
+    throw new CliError(`no node state at ${file}`, { code: 'CONFIG', hint: 'pass the --data-dir of a node of this task (it holds the distribution lists it saw)' })
+  }
+  const { openState } = await import('@coop/node')
+  return openState(file) as unknown as ListStore
+}
 
 export type DistributionList = { taskId?: string | number; cycle: string | number; entries: { node: string; reward: string | number; bonus?: string | number }[] }
 
@@ -49,13 +62,17 @@ export async function buildClaims(
   taskId: bigint,
   account: Address,
   cycles: bigint[],
-  source: { nodeUrl?: string; lists: DistributionList[] },
+  source: { nodeUrl?: string; lists: DistributionList[]; store?: ListStore },
 ) {
   const claims: ClaimRequest[] = []
   const skipped: { cycle: bigint; reason: string }[] = []
   for (const cycle of cycles) {
     const state = await getCycle(chain.publicClient, { address: chain.taskManager, taskId, cycle })
     let list = source.lists.find((entry) => BigInt(entry.cycle) === cycle && (entry.taskId === undefined || BigInt(entry.taskId) === taskId))
+    if (!list && source.store) {
+      const stored = source.store.getList(taskId.toString(), Number(cycle), { merkleRoot: state.merkleRoot })
+      if (stored) list = normalizeList(JSON.parse(stored.listJson), `the node state's list of cycle ${cycle}`)
+    }
     if (!list && source.nodeUrl) list = await listFromNode(source.nodeUrl, taskId, cycle)
     if (!list) {
       skipped.push({ cycle, reason: 'no distribution list (pass --node-url or --list)' })
@@ -81,14 +98,15 @@ export const claimCommand: Command = {
   path: ['claim'],
   summary: 'claim rewards of every final cycle not claimed yet, in one transaction',
   description:
-    'Finds the task\'s final (or finalizable) cycles the account has not claimed, fetches each cycle\'s distribution list from a node (--node-url) ' +
-    'or from files (--list), checks it against the posted Merkle root, and claims them all at once. A running node claims by itself; ' +
+    'Finds the task\'s final (or finalizable) cycles the account has not claimed, takes each cycle\'s distribution list from a node ' +
+    '(--node-data-dir, or --node-url) or from files (--list), checks it against the posted Merkle root, and claims them all at once. A running node claims by itself; ' +
     'this is for accounts whose node is gone.',
   options: {
     ...chainOptions,
     ...signerOptions,
     ...taskIdOption,
     'node-url': { type: 'string', placeholder: 'url', description: 'API of any node of the task (http://127.0.0.1:<port>)' },
+    'node-data-dir': { type: 'string', placeholder: 'dir', description: 'data dir of a node of the task (reads the lists from its state)' },
     list: { type: 'string', placeholder: 'file', description: 'distribution list JSON ({ cycle, entries }) (repeatable)', multiple: true },
     cycle: { type: 'string', placeholder: 'n', description: 'only these cycles (repeatable)', multiple: true },
     ...jsonOption,
@@ -108,8 +126,12 @@ export const claimCommand: Command = {
       }
       return normalizeList(raw, path)
     })
-    if (!nodeUrl && lists.length === 0) {
-      throw new CliError(`${name}: no source of distribution lists`, { code: 'MISSING_OPTION', hint: 'pass --node-url http://127.0.0.1:<port> (any node of the task) or --list <file>' })
+    const nodeDataDir = stringValue(context.values, 'node-data-dir')
+    if (!nodeUrl && !nodeDataDir && lists.length === 0) {
+      throw new CliError(`${name}: no source of distribution lists`, {
+        code: 'MISSING_OPTION',
+        hint: 'pass --node-url http://127.0.0.1:<port> or --node-data-dir <dir> (any node of the task), or --list <file>',
+      })
     }
     const chain = signerContext(context.values, context.io, name)
     const task = await loadTask(chain, taskId, name)
@@ -134,7 +156,14 @@ export const claimCommand: Command = {
         else context.io.stdout.write(`nothing to claim for ${chain.account} in task ${taskId}\n`)
         return
       }
-      const { claims, skipped } = await buildClaims(chain, taskId, chain.account, open, { ...(nodeUrl ? { nodeUrl } : {}), lists })
+      const store = nodeDataDir ? await openNodeLists(resolve(context.io.cwd, nodeDataDir)) : undefined
+      let built: Awaited<ReturnType<typeof buildClaims>>
+      try {
+        built = await buildClaims(chain, taskId, chain.account, open, { ...(nodeUrl ? { nodeUrl } : {}), lists, ...(store ? { store } : {}) })
+      } finally {
+        store?.close?.()
+      }
+      const { claims, skipped } = built
       if (claims.length === 0) {
         throw new CliError(`${name}: nothing claimable for ${chain.account}: ${skipped.map((entry) => `cycle ${entry.cycle}: ${entry.reason}`).join('; ')}`, {
           code: 'CHAIN',
