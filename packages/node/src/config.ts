@@ -85,7 +85,7 @@ export function validateConfig(raw: unknown, options: { baseDir?: string } = {})
 
   const name = str('name', raw.name)
   const rpcUrl = str('rpcUrl', raw.rpcUrl)
-  if (rpcUrl && !/^(https?|wss?):\/\//.test(rpcUrl)) issue('rpcUrl', 'expected an http(s):// or ws(s):// URL')
+  if (rpcUrl && !/^https?:\/\//.test(rpcUrl)) issue('rpcUrl', 'expected an http(s):// JSON-RPC URL')
   let privateKey: Hex | undefined
   if (typeof raw.privateKey !== 'string' || !isHex(raw.privateKey) || raw.privateKey.length !== 66) {
     issue('privateKey', 'expected a 32-byte hex private key (0x + 64 hex digits)')

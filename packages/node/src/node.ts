@@ -203,6 +203,8 @@ async function start(
         try {
           await task.runner.tick()
         } catch (error) {
+          const code = (error as { code?: unknown } | null)?.code
+          if (code === 'RPC_UNAVAILABLE' || code === 'RPC_ERROR') metrics.rpcErrors.inc()
           logger.warn({ taskId: task.taskId, err: errorMessage(error) }, 'scheduler tick failed')
         }
       }

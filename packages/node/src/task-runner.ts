@@ -82,6 +82,8 @@ export class TaskRunner {
       .then(() => void this.retryAt.delete(key))
       .catch((error: unknown) => {
         if (this.env.node.signal.aborted) return
+        const code = (error as { code?: unknown } | null)?.code
+        if (code === 'RPC_UNAVAILABLE' || code === 'RPC_ERROR') this.env.node.metrics.rpcErrors.inc()
         // Exponential backoff per action: 1 s, 2 s, 4 s … 30 s.
         const failures = (this.retryAt.get(key)?.failures ?? 0) + 1
         const delay = Math.min(30_000, 1_000 * 2 ** (failures - 1))
