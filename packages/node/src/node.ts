@@ -179,7 +179,7 @@ async function start(
   await ensureRegistered(services)
 
   // ── chain events → state, peers, WS events ──
-  const scanner = new EventScanner(chain, store, logger, (log) => onChainEvent(services, tasks, log), {
+  const scanner = new EventScanner(chain, store, logger, (log) => onChainEvent(services, log), {
     ...(config.startBlock ? { startBlock: BigInt(config.startBlock) } : {}),
     onRpcError,
   })
@@ -492,11 +492,13 @@ async function startTask(services: NodeServices, tasks: Map<string, NodeTask>, t
   }
 }
 
-function onChainEvent(services: NodeServices, tasks: Map<string, NodeTask>, log: TaskManagerLog): void {
+function onChainEvent(services: NodeServices, log: TaskManagerLog): void {
   const { store, peers, metrics, address } = services
   const args = log.args as Record<string, unknown>
   const blockNumber = Number(log.blockNumber ?? 0n)
-  const ours = (taskId: unknown) => typeof taskId === 'bigint' && tasks.has(taskId.toString())
+  // The configured tasks, whether or not they have started yet: an audit raised while a task's
+  // program is still loading must not be skipped (the scan position moves on).
+  const ours = (taskId: unknown) => typeof taskId === 'bigint' && services.config.tasks.some((task) => task.taskId === taskId.toString())
   switch (log.eventName) {
     case 'NodeRegistered':
       if (!same(args.node as string, address)) peers.learn(args.node as Address, args.p2pAddress as string)
