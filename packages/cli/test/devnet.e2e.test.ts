@@ -91,8 +91,8 @@ test(`devnet: 5 nodes, ${ROUNDS} finalized rounds, the cheater caught, honest no
       }
       return convictedIn !== undefined
     })
-    if (existsSync(chromium)) dashboard = await checkDashboard(devnet, convictedIn!, cheater.name)
-    else t.diagnostic(`no Chromium at ${chromium}: dashboard check skipped (.ci/run installs it)`)
+    assert.ok(existsSync(chromium), `${chromium} is missing: run \`node scripts/ensure-chromium.mjs\` (npm test does)`)
+    dashboard = await checkDashboard(devnet, convictedIn!, cheater.name)
     await devnet.waitForFinalized(ROUNDS)
     await Promise.all(devnet.nodes.map((node) => node.process.stop(10_000)))
     summary = await devnet.summary({ requestedRounds: ROUNDS })

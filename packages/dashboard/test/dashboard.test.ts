@@ -4,8 +4,8 @@
 // the chain changes, and writes a screenshot to test/artifacts/dashboard.png.
 //
 // Needs Debian's chromium at /usr/bin/chromium (`apt-get install -y chromium`; COOP_CHROMIUM
-// overrides the path). Without it the test fails when CI is set and is skipped (with a message)
-// otherwise.
+// overrides the path); `npm test` installs it first through scripts/ensure-chromium.mjs, and the
+// test fails (never skips) without it.
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync } from 'node:fs'
 import { after, before, test } from 'node:test'
@@ -20,11 +20,10 @@ import { dashboardDir } from '../src/index.ts'
 
 const CHROMIUM = process.env.COOP_CHROMIUM ?? '/usr/bin/chromium'
 const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url))
-const haveChromium = existsSync(CHROMIUM)
-if (!haveChromium && process.env.CI) {
-  throw new Error(`${CHROMIUM} is missing: install it with \`apt-get update && apt-get install -y chromium\``)
+// `npm test` installs Debian's chromium first (scripts/ensure-chromium.mjs); never skip silently.
+if (!existsSync(CHROMIUM)) {
+  throw new Error(`${CHROMIUM} is missing: run \`node scripts/ensure-chromium.mjs\` or \`apt-get install -y chromium\``)
 }
-const skip = haveChromium ? false : `${CHROMIUM} not found (apt-get install -y chromium); skipped outside CI`
 
 let net: Scenario
 let view: ChainView
@@ -34,7 +33,6 @@ let page: Page
 const problems: string[] = []
 
 before(async () => {
-  if (skip) return
   net = await startScenario()
   view = createChainView({
     client: createCoopPublicClient({ rpcUrl: net.anvil.rpcUrl }),
@@ -74,7 +72,7 @@ after(async () => {
 
 const row = (address: string) => page.locator(`#nodes-table tbody tr[data-address="${address}"]`)
 
-test('the dashboard shows the task, its rounds, nodes and audits', { skip, timeout: 60_000 }, async () => {
+test('the dashboard shows the task, its rounds, nodes and audits', { timeout: 60_000 }, async () => {
   await page.goto(api.url)
   await page.locator('#nodes-table tbody tr[data-address]').first().waitFor({ timeout: 15_000 })
   await page.locator('#connection[data-state="live"]').waitFor({ timeout: 10_000 })
@@ -133,7 +131,7 @@ test('the dashboard shows the task, its rounds, nodes and audits', { skip, timeo
   assert.match((await page.locator(`#submissions-table tbody tr[data-address="${n3.address}"]`).textContent()) ?? '', /sampled.*convicted/)
 })
 
-test('the dashboard updates live over WebSocket', { skip, timeout: 60_000 }, async () => {
+test('the dashboard updates live over WebSocket', { timeout: 60_000 }, async () => {
   // A new node joins the task.
   await net.spare.coop.stake({ taskId: net.taskId, amount: STAKE })
   await net.spare.coop.registerNode({ p2pAddress: '/ip4/127.0.0.1/tcp/4104/p2p/12D3KooWSpare' })
