@@ -1,4 +1,4 @@
-// `npm run devnet`: builds the contracts (forge from npm; output on stderr), regenerates the typed
+// `npm run demo:scripted`: builds the contracts (forge from npm; output on stderr), regenerates the typed
 // ABIs, starts anvil on 127.0.0.1, and runs a scripted 3-cycle Coop task through the contracts.
 //   --json       print a summary object on stdout (the progress log goes to stderr)
 //   --no-build   skip the contract build (use the committed generated ABIs as they are)
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 
 const args = new Set(process.argv.slice(2))
 if (args.has('--help') || args.has('-h')) {
-  console.log('usage: npm run devnet [-- --json] [-- --no-build] [-- --quiet]')
+  console.log('usage: npm run demo:scripted [-- --json] [-- --no-build] [-- --quiet]')
   process.exit(0)
 }
 const json = args.has('--json')
