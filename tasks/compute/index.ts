@@ -6,6 +6,7 @@ import {
   type AuditVerdict,
   type RoundInfo,
   type TaskContext,
+  configInt,
   defaultDistribution,
   defineTask,
   samplePositions,
@@ -32,15 +33,13 @@ export type ComputeConfig = {
 
 export function computeConfig(ctx: Pick<TaskContext, 'config'>): ComputeConfig {
   const c = ctx.config
-  const int = (value: unknown, fallback: number, min: number, max: number) =>
-    typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max ? value : fallback
   const fraction = typeof c.cheatFraction === 'number' && c.cheatFraction > 0 && c.cheatFraction <= 1 ? c.cheatFraction : 1
   return {
-    inputsPerCycle: int(c.inputsPerCycle, 64, 1, 4096),
-    iterations: int(c.iterations, 2000, 1, 1_000_000),
-    auditSample: int(c.auditSample, 8, 1, 4096),
+    inputsPerCycle: configInt(c.inputsPerCycle, 64, 1, 4096),
+    iterations: configInt(c.iterations, 2000, 1, 1_000_000),
+    auditSample: configInt(c.auditSample, 8, 1, 4096),
     cheatFraction: fraction,
-    keepCycles: int(c.keepCycles, 4, 1, 1000),
+    keepCycles: configInt(c.keepCycles, 4, 1, 1000),
   }
 }
 

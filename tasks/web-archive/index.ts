@@ -8,6 +8,7 @@ import {
   type AuditVerdict,
   type RoundInfo,
   type TaskContext,
+  configInt,
   defaultDistribution,
   defineTask,
   rawCid,
@@ -34,19 +35,17 @@ export type ArchiveConfig = {
 
 export function archiveConfig(ctx: Pick<TaskContext, 'config'>): ArchiveConfig {
   const c = ctx.config
-  const int = (value: unknown, fallback: number, min: number, max: number) =>
-    typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max ? value : fallback
   if (typeof c.siteUrl !== 'string' || !/^https?:\/\//.test(c.siteUrl)) {
     throw new Error('web-archive: config.siteUrl must be an http(s) URL')
   }
-  const sitePages = int(c.sitePages, 100, 1, 1_000_000)
+  const sitePages = configInt(c.sitePages, 100, 1, 1_000_000)
   return {
     siteUrl: c.siteUrl.replace(/\/+$/, ''),
     sitePages,
-    pagesPerRound: Math.min(int(c.pagesPerRound, 5, 1, 1000), sitePages),
-    auditSample: int(c.auditSample, 2, 1, 1000),
-    fetchTimeoutMs: int(c.fetchTimeoutMs, 10_000, 100, 120_000),
-    maxPageBytes: int(c.maxPageBytes, 1 << 20, 1, 64 << 20),
+    pagesPerRound: Math.min(configInt(c.pagesPerRound, 5, 1, 1000), sitePages),
+    auditSample: configInt(c.auditSample, 2, 1, 1000),
+    fetchTimeoutMs: configInt(c.fetchTimeoutMs, 10_000, 100, 120_000),
+    maxPageBytes: configInt(c.maxPageBytes, 1 << 20, 1, 64 << 20),
   }
 }
 

@@ -17,6 +17,7 @@ export {
   type WriteResult,
 } from './internal/contract.ts'
 export * from './devnet/anvil.ts'
+export * from './devnet/watchdog.ts'
 export * from './devnet/time.ts'
 export * from './actions/approveErc20.ts'
 export * from './actions/auditProbabilityBps.ts'

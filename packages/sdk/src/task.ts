@@ -17,6 +17,7 @@ export {
   valueCid,
   verifyBlock,
 } from './cid.ts'
+export { configInt } from './config.ts'
 export { defaultDistribution } from './distribution.ts'
 export { SandboxError, SdkError, isSandboxError, isSdkError } from './errors.ts'
 export type { ErrorDetails, SandboxErrorCode, SdkErrorCode } from './errors.ts'

@@ -11,6 +11,7 @@ import { toHex, type Address, type Hex } from 'viem'
 import { mnemonicToAccount, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 
 import { CoopChainError } from '../errors.ts'
+import { startKillWatchdog } from './watchdog.ts'
 
 /** Anvil's (and Hardhat's) well-known development mnemonic. Never use it for real funds. */
 export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk'
@@ -166,20 +167,6 @@ export function liveAnvilCount(): number {
   return live.size
 }
 
-function startWatchdog(pid: number): ChildProcess | undefined {
-  if (process.platform === 'win32') return undefined
-  // `cat` returns when our end of the pipe closes — whenever and however this process dies.
-  const watchdog = spawn('/bin/sh', ['-c', 'cat >/dev/null; kill -9 "$0" 2>/dev/null', String(pid)], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-    detached: true,
-  })
-  watchdog.on('error', () => {})
-  watchdog.stdin?.on('error', () => {})
-  watchdog.unref()
-  ;(watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.()
-  return watchdog
-}
-
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true)
   return new Promise((resolve) => {
@@ -229,7 +216,7 @@ async function launch(binary: string, port: number, options: StartAnvilOptions, 
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve))
   const tracked: Tracked = { child, watchdog: undefined }
   live.add(tracked)
-  if (child.pid !== undefined && options.watchdog !== false) tracked.watchdog = startWatchdog(child.pid)
+  if (child.pid !== undefined && options.watchdog !== false) tracked.watchdog = startKillWatchdog(child.pid)
 
   const rpcUrl = `http://127.0.0.1:${port}`
   const deadline = Date.now() + (options.startTimeoutMs ?? 20_000)

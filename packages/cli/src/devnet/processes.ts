@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { startKillWatchdog } from '@coop/chain'
 
 export type ExitInfo = { code: number | null; signal: NodeJS.Signals | null; expected: boolean; at: number }
 
@@ -42,19 +43,6 @@ function installExitHandler(): void {
 /** Process groups started here and still running (tests check that none is left). */
 export function liveNodeProcessCount(): number {
   return live.size
-}
-
-function startWatchdog(pid: number): ChildProcess {
-  // `cat` returns when our end of the pipe closes, however this process ends; then the group dies.
-  const watchdog = spawn('/bin/sh', ['-c', 'cat >/dev/null; kill -9 -"$0" 2>/dev/null; kill -9 "$0" 2>/dev/null', String(pid)], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-    detached: true,
-  })
-  watchdog.on('error', () => {})
-  watchdog.stdin?.on('error', () => {})
-  watchdog.unref()
-  ;(watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.()
-  return watchdog
 }
 
 /** file:// URL of tsx's ESM loader and the path of @coop/node's main, resolved from here. */
@@ -128,7 +116,7 @@ export class NodeProcess {
     this.starts += 1
     this.expectingExit = false
     this.child = child
-    const entry: Live = { child, watchdog: child.pid !== undefined ? startWatchdog(child.pid) : undefined }
+    const entry: Live = { child, watchdog: child.pid !== undefined ? startKillWatchdog(child.pid, { processGroup: true }) : undefined }
     this.entry = entry
     live.add(entry)
     this.exitPromise = new Promise<ExitInfo>((resolve) => {

@@ -22,6 +22,9 @@ export type DevnetNodeTaskSummary = {
   auditsAgainst: number
   auditsUpheld: number
   claimedCycles: number[]
+  /** Audit sampling over time: per submitted cycle (ascending), whether the on-chain assignment
+   * sampled it (null while the cycle's seed is not fixed yet). */
+  auditTrail: { cycle: number; sampled: boolean | null }[]
 }
 
 export type DevnetNodeSummary = {
@@ -105,6 +108,7 @@ export function buildSummary(input: {
 }): DevnetSummary {
   const { view, tasks, nodes } = input
   const taskSummaries: DevnetTaskSummary[] = []
+  const trails = new Map<string, { cycle: number; sampled: boolean | null }[]>()
   const claimedCycles = input.claimed ?? new Map<string, number[]>()
   let auditsRaised = 0
   let auditsUpheld = 0
@@ -120,6 +124,10 @@ export function buildSummary(input: {
     let submissions = 0
     for (const round of rounds) {
       submissions += round.submissions.length
+      for (const submission of round.submissions) {
+        const key = `${task.taskId}:${submission.node.toLowerCase()}`
+        trails.set(key, [...(trails.get(key) ?? []), { cycle: Number(round.cycle), sampled: submission.sampled }])
+      }
       if (round.distribution.status === 'final') posted += round.distribution.rewardTotal
       claimed += round.distribution.rewardClaimed
     }
@@ -157,6 +165,7 @@ export function buildSummary(input: {
         auditsAgainst: state?.auditsAgainst ?? 0,
         auditsUpheld: state?.auditsUpheld ?? 0,
         claimedCycles: cycles,
+        auditTrail: (trails.get(`${task.taskId}:${node.address.toLowerCase()}`) ?? []).sort((a, b) => a.cycle - b.cycle),
       }
     })
     const sum = (field: 'stake' | 'rewards' | 'bonus' | 'slashed') => perTask.reduce((total, entry) => total + BigInt(entry[field]), 0n).toString()
@@ -228,6 +237,11 @@ export function formatSummaryTable(summary: DevnetSummary): string {
   )
   for (const task of summary.tasks) {
     out.push(`  task ${task.taskId} ${task.name}: final cycles [${task.finalizedCycles.join(', ')}]${task.failedCycles.length ? `, failed [${task.failedCycles.join(', ')}]` : ''}, ${task.submissions} submissions, ${task.auditsRaised} audits (${task.auditsUpheld} upheld)`)
+  }
+  out.push('audit sampling per cycle (● sampled, ○ not, ? seed not fixed yet):')
+  for (const node of summary.nodes) {
+    const trails = node.tasks.map((task) => `${task.task} ${task.auditTrail.map((entry) => (entry.sampled === null ? '?' : entry.sampled ? '●' : '○')).join('')}`)
+    out.push(`  ${node.name.padEnd(8)} ${trails.join('   ')}`)
   }
   out.push('amounts: stake in COOP, rewards in the reward token; stake/reputation/rewards summed over the tasks')
   return `${out.join('\n')}\n`
