@@ -16,6 +16,14 @@ export type ProtocolErrorCode =
   | 'DUPLICATE_NODE'
   | 'INVALID_ROUND_PARAMS'
   | 'TIME_BEFORE_START'
+  // SCALE modules (round DAGs, device payloads)
+  | 'EMPTY_DAG'
+  | 'TOO_LARGE'
+  | 'MALFORMED'
+  | 'BAD_SIGNATURE'
+  | 'WRONG_ROUND'
+  | 'REPLAY'
+  | 'WRONG_TASK'
 
 export type ProtocolErrorDetails = Readonly<Record<string, unknown>>
 
