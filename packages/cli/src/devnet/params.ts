@@ -8,6 +8,9 @@ export const devnetTiming = {
   voteWindow: 5n,
   distributionWindow: 3n,
   distributionAuditWindow: 3n,
+  // A convicted node keeps its weight in the distributor draw (its turns can only time out), and a
+  // restarting node misses its turns: 6 attempts make a failed cycle a (1/5)^6 event, not ~1%.
+  maxDistributionAttempts: 6,
   duesRounds: 3,
   auditDecay: 2,
   auditFloorBps: 2_000,
