@@ -15,13 +15,10 @@ import {
   coopActions,
   createCoopClient,
   createCoopTestClient,
-  deployCoop,
-  mintTestErc20,
   setChainTime,
-  startAnvil,
+  startFundedDevnet,
   taskParams,
   testErc20Abi,
-  transferErc20,
   type CoopActions,
   type CoopClient,
 } from '@coop/chain'
@@ -44,24 +41,17 @@ function baselineArtifact(): { abi: Abi; bytecode: Hex } {
 }
 
 async function main() {
-  const anvil = await startAnvil({ accounts: NODES + 1 })
+  const { anvil, addresses, creator, coop, nodes: accounts } = await startFundedDevnet({ nodes: NODES })
   try {
-    const [creatorKey, ...nodeKeys] = anvil.accounts
-    const creator = createCoopClient({ rpcUrl: anvil.rpcUrl, account: creatorKey!.privateKey })
     const time = createCoopTestClient({ rpcUrl: anvil.rpcUrl })
-    const { addresses } = await deployCoop(creator)
-    const coop = creator.extend(coopActions(addresses))
-    await mintTestErc20(creator, { address: addresses.rewardToken, to: creator.account.address, amount: parseUnits('1000000', 18) })
-    await approveErc20(creator, { address: addresses.rewardToken, spender: addresses.taskManager, amount: maxUint256 })
 
     const params = taskParams({ stakeToken: addresses.coopToken, rewardToken: addresses.rewardToken })
     const { taskId, startTime } = await coop.createTask({ params, bounty: parseUnits('100000', 18) })
     const start = (round: bigint) => startTime + round * params.roundLength
 
     const nodes: Node[] = []
-    for (const key of nodeKeys.slice(0, NODES)) {
+    for (const key of accounts) {
       const client = createCoopClient({ rpcUrl: anvil.rpcUrl, account: key.privateKey })
-      await transferErc20(creator, { address: addresses.coopToken, to: key.address, amount: parseUnits('10000', 18) })
       await approveErc20(client, { address: addresses.coopToken, spender: addresses.taskManager, amount: maxUint256 })
       const node = { address: key.address, client, coop: client.extend(coopActions(addresses)) }
       await node.coop.stake({ taskId, amount: parseUnits('1000', 18) })

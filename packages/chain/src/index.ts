@@ -18,6 +18,7 @@ export {
 } from './internal/contract.ts'
 export * from './devnet/anvil.ts'
 export * from './devnet/watchdog.ts'
+export * from './devnet/funded.ts'
 export * from './devnet/time.ts'
 export * from './actions/approveErc20.ts'
 export * from './actions/auditProbabilityBps.ts'

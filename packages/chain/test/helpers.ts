@@ -1,17 +1,14 @@
 // Shared setup of the chain tests: a fresh anvil with Coop deployed and funded accounts.
 import { readFileSync } from 'node:fs'
 
-import { maxUint256, parseUnits, type Address } from 'viem'
+import { maxUint256, type Address } from 'viem'
 
 import {
   approveErc20,
   coopActions,
   createCoopClient,
   createCoopTestClient,
-  deployCoop,
-  mintTestErc20,
-  startAnvil,
-  transferErc20,
+  startFundedDevnet,
   type Anvil,
   type CoopActions,
   type CoopAddresses,
@@ -33,29 +30,15 @@ export type Devnet = {
 
 /** Starts anvil, deploys Coop, gives each of `nodeCount` nodes COOP and approves the manager. */
 export async function startDevnet(nodeCount = 3): Promise<Devnet> {
-  const anvil = await startAnvil({ accounts: nodeCount + 2 })
+  const { anvil, addresses, creator, coop, nodes: accounts } = await startFundedDevnet({ nodes: nodeCount, anvil: { accounts: nodeCount + 2 } })
   try {
-    const [creatorKey, ...nodeKeys] = anvil.accounts
-    const creator = createCoopClient({ rpcUrl: anvil.rpcUrl, account: creatorKey!.privateKey })
-    const { addresses } = await deployCoop(creator)
-    await mintTestErc20(creator, { address: addresses.rewardToken, to: creator.account.address, amount: parseUnits('1000000', 18) })
-    await approveErc20(creator, { address: addresses.rewardToken, spender: addresses.taskManager, amount: maxUint256 })
     const nodes: TestNode[] = []
-    for (const [index, key] of nodeKeys.slice(0, nodeCount).entries()) {
+    for (const [index, key] of accounts.entries()) {
       const client = createCoopClient({ rpcUrl: anvil.rpcUrl, account: key.privateKey })
-      await transferErc20(creator, { address: addresses.coopToken, to: key.address, amount: parseUnits('10000', 18) })
       await approveErc20(client, { address: addresses.coopToken, spender: addresses.taskManager, amount: maxUint256 })
       nodes.push({ name: `node-${index + 1}`, address: key.address, client, coop: client.extend(coopActions(addresses)) })
     }
-    return {
-      anvil,
-      time: createCoopTestClient({ rpcUrl: anvil.rpcUrl }),
-      addresses,
-      creator,
-      coop: creator.extend(coopActions(addresses)),
-      nodes,
-      stop: () => anvil.stop(),
-    }
+    return { anvil, time: createCoopTestClient({ rpcUrl: anvil.rpcUrl }), addresses, creator, coop, nodes, stop: () => anvil.stop() }
   } catch (error) {
     await anvil.stop()
     throw error

@@ -9,12 +9,9 @@ import {
   coopActions,
   createCoopClient,
   createCoopTestClient,
-  deployCoop,
-  mintTestErc20,
   setChainTime,
-  startAnvil,
+  startFundedDevnet,
   taskParams,
-  transferErc20,
   type Anvil,
   type CoopActions,
   type CoopAddresses,
@@ -56,24 +53,17 @@ export type Scenario = {
 export const root = (label: string): Hex => keccak256(stringToHex(label))
 
 export async function startScenario(): Promise<Scenario> {
-  const anvil = await startAnvil({ accounts: 6 })
+  const { anvil, addresses, creator, coop, nodes: accounts } = await startFundedDevnet({ nodes: 4, anvil: { accounts: 6 } })
   try {
-    const [creatorKey, ...nodeKeys] = anvil.accounts
-    const creator = createCoopClient({ rpcUrl: anvil.rpcUrl, account: creatorKey!.privateKey })
-    const { addresses } = await deployCoop(creator)
-    await mintTestErc20(creator, { address: addresses.rewardToken, to: creator.account.address, amount: parseUnits('1000000', 18) })
-    await approveErc20(creator, { address: addresses.rewardToken, spender: addresses.taskManager, amount: maxUint256 })
     const all: ScenarioNode[] = []
-    for (const [index, key] of nodeKeys.slice(0, 4).entries()) {
+    for (const [index, key] of accounts.entries()) {
       const client = createCoopClient({ rpcUrl: anvil.rpcUrl, account: key.privateKey })
-      await transferErc20(creator, { address: addresses.coopToken, to: key.address, amount: parseUnits('10000', 18) })
       await approveErc20(client, { address: addresses.coopToken, spender: addresses.taskManager, amount: maxUint256 })
       all.push({ name: `node-${index + 1}`, address: key.address, client, coop: client.extend(coopActions(addresses)) })
     }
     const [n1, n2, n3, spare] = all as [ScenarioNode, ScenarioNode, ScenarioNode, ScenarioNode]
     const nodes: [ScenarioNode, ScenarioNode, ScenarioNode] = [n1, n2, n3]
     const time = createCoopTestClient({ rpcUrl: anvil.rpcUrl })
-    const coop = creator.extend(coopActions(addresses))
 
     const params = taskParams({ stakeToken: addresses.coopToken, rewardToken: addresses.rewardToken })
     const created = await coop.createTask({ params, bounty: params.bountyPerRound * 10n })

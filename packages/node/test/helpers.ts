@@ -4,21 +4,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import {
-  approveErc20,
-  coopActions,
-  createCoopClient,
-  deployCoop,
-  mintTestErc20,
-  startAnvil,
+  startFundedDevnet,
   taskParams,
-  transferErc20,
   type Anvil,
   type CoopActions,
   type CoopAddresses,
   type CoopClient,
   type TaskParams,
 } from '@coop/chain'
-import { maxUint256, parseUnits, type Address, type Hex } from 'viem'
+import type { Address, Hex } from 'viem'
 
 export type TestAccount = { address: Address; privateKey: Hex }
 
@@ -34,21 +28,15 @@ export type TestChain = {
 
 /** anvil (automine) + Coop; `nodeCount` accounts holding COOP (they approve and stake themselves). */
 export async function startTestChain(nodeCount = 3): Promise<TestChain> {
-  const anvil = await startAnvil({ accounts: nodeCount + 1 })
+  const { anvil, addresses, creator, coop, nodes: accounts } = await startFundedDevnet({ nodes: nodeCount })
   const dir = mkdtempSync(join(tmpdir(), 'coop-node-test-'))
   try {
-    const [creatorKey, ...nodeKeys] = anvil.accounts
-    const creator = createCoopClient({ rpcUrl: anvil.rpcUrl, account: creatorKey!.privateKey })
-    const { addresses } = await deployCoop(creator)
-    await mintTestErc20(creator, { address: addresses.rewardToken, to: creator.account.address, amount: parseUnits('1000000', 18) })
-    await approveErc20(creator, { address: addresses.rewardToken, spender: addresses.taskManager, amount: maxUint256 })
-    const nodes = nodeKeys.slice(0, nodeCount).map((key) => ({ address: key.address, privateKey: key.privateKey }))
-    for (const node of nodes) await transferErc20(creator, { address: addresses.coopToken, to: node.address, amount: parseUnits('10000', 18) })
+    const nodes = accounts.map((key) => ({ address: key.address, privateKey: key.privateKey }))
     return {
       anvil,
       addresses,
       creator,
-      coop: creator.extend(coopActions(addresses)),
+      coop,
       nodes,
       dir,
       async stop() {
