@@ -212,7 +212,7 @@ export function createHarness(task: TaskDefinition<any, any>, options: HarnessOp
     await Promise.all(
       nodes.map(async (node) => {
         try {
-          await task.work(workRound, node.context(workRound))
+          await task.work?.(workRound, node.context(workRound))
         } catch (error) {
           errors.push({ node: node.address, phase: 'work', error: message(error) })
         }
@@ -224,6 +224,7 @@ export function createHarness(task: TaskDefinition<any, any>, options: HarnessOp
     const submitted: { node: HarnessNode; encoded: Uint8Array; root: { cid: string; digest: Hex } }[] = []
     for (const node of nodes) {
       try {
+        if (!task.submission) throw new SdkError('INVALID_TASK', 'the task has no submission()')
         const value = await task.submission(submitRound, node.context(submitRound))
         submitted.push({ node, encoded: encodeValue(value), root: submissionRoot(value) })
       } catch (error) {
@@ -263,6 +264,7 @@ export function createHarness(task: TaskDefinition<any, any>, options: HarnessOp
           try {
             // Each auditor gets its own copy, decoded from the submitted bytes like a fetched block.
             const copy = decodeValue(encodeValue(entry.submission))
+            if (!task.audit) throw new SdkError('INVALID_TASK', 'the task has no audit()')
             const verdict = await task.audit(copy, auditRound, entry.node, auditor.context(auditRound))
             if (!verdict || (verdict.ok !== true && !(verdict.ok === false && typeof verdict.reason === 'string'))) {
               throw new SdkError('INVALID_VALUE', 'audit must return { ok: true } or { ok: false, reason }')

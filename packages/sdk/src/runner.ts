@@ -9,7 +9,7 @@
 //   parent → child  { t: 'init', context: { address, behaviour, config } }
 //                   { t: 'call', id, method, args }
 //                   { t: 'reply', id, ok: true, value } | { t: 'reply', id, ok: false, error: { code, message } }
-//   child → parent  { t: 'ready', name, routes, setup } | { t: 'fatal', error }
+//   child → parent  { t: 'ready', name, routes, setup, scale } | { t: 'fatal', error }
 //                   { t: 'result', id, ok: true, value } | { t: 'result', id, ok: false, error }
 //                   { t: 'op', id, op, args }   op: kv.get kv.put kv.delete kv.list store.put store.get sign request
 //                   { t: 'log', level, msg, data }
@@ -131,6 +131,36 @@ function resolveRoute(routes: AnyRecord | undefined, path: string): Fn | undefin
 
 let task: AnyRecord | undefined
 
+function scaleFn(name: string): Fn {
+  const scale = task?.scale as AnyRecord | undefined
+  const fn = scale?.[name]
+  if (typeof fn !== 'function') throw new HostError('INVALID_CALL', `this task has no scale.${name}`)
+  return fn as Fn
+}
+
+function ingestFn(name: string): Fn {
+  const ingest = (task?.scale as AnyRecord | undefined)?.ingest as AnyRecord | undefined
+  const fn = ingest?.[name]
+  if (typeof fn !== 'function') throw new HostError('INVALID_CALL', `this task has no scale.ingest.${name}`)
+  return fn as Fn
+}
+
+/** The SCALE settings with defaults (the same rule as the SDK's scaleSettings; this file cannot import it). */
+function scaleSettings(candidate: AnyRecord): unknown {
+  const scale = candidate.scale as AnyRecord | undefined
+  if (!scale || typeof scale !== 'object') return null
+  const ingest = scale.ingest as AnyRecord | undefined
+  const int = (value: unknown, fallback: number) => (typeof value === 'number' ? value : fallback)
+  return {
+    ingest: ingest
+      ? { maxPayloadBytes: int(ingest.maxPayloadBytes, 16 * 1024), accept: typeof ingest.accept === 'function', leaves: typeof ingest.leaves === 'function' }
+      : null,
+    samples: int(scale.samples, 16),
+    retentionRounds: int(scale.retentionRounds, 8),
+    replication: int(scale.replication, 2),
+  }
+}
+
 async function dispatch(method: string, args: unknown[]): Promise<unknown> {
   if (!task) throw new HostError('NOT_READY', 'task not loaded')
   const fn = (name: string) => task![name] as Fn
@@ -142,11 +172,20 @@ async function dispatch(method: string, args: unknown[]): Promise<unknown> {
     case 'setup':
       return typeof task.setup === 'function' ? fn('setup')(withRound(args[0])) : undefined
     case 'work':
-      return fn('work')(args[0], withRound(args[0]))
+      // A SCALE task may have no work of its own (an ingest task's work comes from devices).
+      return typeof task.work === 'function' ? fn('work')(args[0], withRound(args[0])) : undefined
     case 'submission':
+      if (typeof task.submission !== 'function') throw new HostError('INVALID_CALL', 'this task has no submission(): its leaves are device payloads')
       return fn('submission')(args[0], withRound(args[0]))
     case 'audit':
+      if (typeof task.audit !== 'function') throw new HostError('INVALID_CALL', 'this task has no audit(): it is audited leaf by leaf (scale.leafAudit)')
       return fn('audit')(args[0], args[1], args[2], withRound(args[1]))
+    case 'leafAudit':
+      return scaleFn('leafAudit')(args[0], args[1], args[2], args[3], withRound(args[2]))
+    case 'ingestAccept':
+      return ingestFn('accept')(args[0], args[1], withRound(args[1]))
+    case 'ingestLeaves':
+      return ingestFn('leaves')(args[0], args[1], withRound(args[1]))
     case 'distribution':
       return fn('distribution')(args[0], args[1], args[2], withRound(args[2]))
     case 'route': {
@@ -213,12 +252,14 @@ try {
   if (!candidate || typeof candidate !== 'object' || (candidate as Record<symbol, unknown>)[BRAND] !== true) {
     throw new HostError('NOT_A_TASK', 'the program must default-export defineTask(...)')
   }
-  for (const name of ['work', 'submission', 'audit', 'distribution']) {
+  const required = candidate.scale ? ['distribution'] : ['work', 'submission', 'audit', 'distribution']
+  for (const name of required) {
     if (typeof candidate[name] !== 'function') throw new HostError('NOT_A_TASK', `task.${name} is not a function`)
   }
+  if (candidate.scale && typeof (candidate.scale as AnyRecord).leafAudit !== 'function') throw new HostError('NOT_A_TASK', 'task.scale.leafAudit is not a function')
   task = candidate
   const routes = candidate.routes && typeof candidate.routes === 'object' ? Object.keys(candidate.routes as AnyRecord) : []
-  post({ t: 'ready', name: String(candidate.name), routes, setup: typeof candidate.setup === 'function' })
+  post({ t: 'ready', name: String(candidate.name), routes, setup: typeof candidate.setup === 'function', scale: scaleSettings(candidate) })
 } catch (error) {
   write({ t: 'fatal', error: wireError(error, 'LOAD_FAILED') })
   channel.end(() => process.exit(1))

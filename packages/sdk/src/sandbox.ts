@@ -7,7 +7,7 @@ import { encodeValue } from './cid.ts'
 import { createFrameReader, encodeFrame } from './frames.ts'
 import { SandboxError, type SandboxErrorCode } from './errors.ts'
 import type { ContextServices } from './memory.ts'
-import type { AuditVerdict, DistributionShare } from './types.ts'
+import type { AuditVerdict, DistributionShare, ScaleSettings } from './types.ts'
 
 /**
  * What the parent (the node) provides to a sandboxed program: the task context minus `round`
@@ -16,7 +16,7 @@ import type { AuditVerdict, DistributionShare } from './types.ts'
  */
 export type SandboxHost = ContextServices
 
-export type SandboxMethod = 'setup' | 'work' | 'submission' | 'audit' | 'distribution' | 'route'
+export type SandboxMethod = 'setup' | 'work' | 'submission' | 'audit' | 'distribution' | 'route' | 'leafAudit' | 'ingestAccept' | 'ingestLeaves'
 
 export interface SandboxOptions {
   /** The bundled task program (an ESM file, e.g. `program.mjs`); readable by the child. */
@@ -56,14 +56,18 @@ export interface TaskRuntime {
   readonly name: string
   readonly routes: readonly string[]
   readonly hasSetup: boolean
+  /** The task's SCALE settings (defaults filled in), or null for a task without a `scale` section. */
+  readonly scale: ScaleSettings | null
   /** The current child's pid (undefined between a crash and the restart on the next call). */
   readonly pid: number | undefined
   /** The argv of the child, with the inline runner source replaced by '<runner>'. */
   readonly command: readonly string[]
   /**
    * setup(round?) · work(round) · submission(round) · audit(submission, round, submitter) ·
-   * distribution(submitters, bounty, round) · route(request, round?). A crashed or timed-out child
-   * is restarted by the next call.
+   * distribution(submitters, bounty, round) · route(request, round?) · SCALE tasks:
+   * leafAudit(leaf, position, round, submitter) · ingestAccept(payload, round) ·
+   * ingestLeaves(payloads: Uint8Array[], round). A crashed or timed-out child is restarted by the
+   * next call.
    */
   call(method: SandboxMethod, ...args: unknown[]): Promise<unknown>
   stats(): SandboxStats
@@ -71,7 +75,7 @@ export interface TaskRuntime {
   stop(): Promise<void>
 }
 
-const METHODS = new Set<string>(['setup', 'work', 'submission', 'audit', 'distribution', 'route'])
+const METHODS = new Set<string>(['setup', 'work', 'submission', 'audit', 'distribution', 'route', 'leafAudit', 'ingestAccept', 'ingestLeaves'])
 const OPS = new Set<string>(['kv.get', 'kv.put', 'kv.delete', 'kv.list', 'store.put', 'store.get', 'sign', 'request'])
 const LOG_LEVELS = new Set<string>(['info', 'warn', 'error'])
 const MAX_INFLIGHT_OPS = 256
@@ -165,7 +169,7 @@ export async function startSandbox(options: SandboxOptions): Promise<TaskRuntime
   const env: NodeJS.ProcessEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: dataDir, TMPDIR: dataDir, TZ: 'UTC', LANG: 'C.UTF-8' }
 
   const stats: SandboxStats = { calls: 0, ops: 0, timeouts: 0, exits: 0, restarts: 0, malformed: 0 }
-  let info: { name: string; routes: string[]; setup: boolean } = { name: '', routes: [], setup: false }
+  let info: { name: string; routes: string[]; setup: boolean; scale: ScaleSettings | null } = { name: '', routes: [], setup: false, scale: null }
   let current: Child | undefined
   let starting: Promise<Child> | undefined
   let stopped = false
@@ -299,7 +303,9 @@ export async function startSandbox(options: SandboxOptions): Promise<TaskRuntime
         if (typeof m.name !== 'string' || !Array.isArray(m.routes) || !m.routes.every((r) => typeof r === 'string')) {
           return malformed(child, 'bad ready message', m)
         }
-        info = { name: m.name, routes: m.routes as string[], setup: m.setup === true }
+        const scale = parseScaleSettings(m.scale)
+        if (scale === undefined) return malformed(child, 'bad scale settings in the ready message', m)
+        info = { name: m.name, routes: m.routes as string[], setup: m.setup === true, scale }
         return onReady()
       case 'fatal': {
         if (child.ready) return malformed(child, 'fatal after ready', m)
@@ -480,6 +486,9 @@ export async function startSandbox(options: SandboxOptions): Promise<TaskRuntime
     get hasSetup() {
       return info.setup
     },
+    get scale() {
+      return info.scale
+    },
     get pid() {
       return current?.proc.pid
     },
@@ -585,12 +594,41 @@ function checkResult(method: SandboxMethod, value: unknown): unknown {
       }
       return value
     case 'audit':
+    case 'leafAudit':
+    case 'ingestAccept':
       return checkVerdict(value)
+    case 'ingestLeaves':
+      if (!Array.isArray(value)) throw new SandboxError('BAD_RESULT', 'scale.ingest.leaves must return an array', { details: { value: preview(value) } })
+      for (const [index, leaf] of value.entries()) {
+        if (leaf instanceof Uint8Array) continue
+        try {
+          encodeValue(leaf)
+        } catch (cause) {
+          throw new SandboxError('BAD_RESULT', 'a leaf is neither bytes nor dag-cbor encodable', { details: { index }, cause })
+        }
+      }
+      return value
     case 'distribution':
       return checkDistribution(value)
     default:
       return value
   }
+}
+
+/** The child's SCALE settings (null, or the shape of ScaleSettings); undefined when malformed. */
+function parseScaleSettings(value: unknown): ScaleSettings | null | undefined {
+  if (value === null || value === undefined) return null
+  if (typeof value !== 'object') return undefined
+  const v = value as Record<string, unknown>
+  const int = (x: unknown) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0
+  if (!int(v.samples) || !int(v.retentionRounds) || !int(v.replication)) return undefined
+  let ingest: ScaleSettings['ingest'] = null
+  if (v.ingest !== null) {
+    const i = v.ingest as Record<string, unknown> | undefined
+    if (!i || typeof i !== 'object' || !int(i.maxPayloadBytes)) return undefined
+    ingest = { maxPayloadBytes: i.maxPayloadBytes as number, accept: i.accept === true, leaves: i.leaves === true }
+  }
+  return { ingest, samples: v.samples as number, retentionRounds: v.retentionRounds as number, replication: v.replication as number }
 }
 
 function checkVerdict(value: unknown): AuditVerdict {

@@ -1,6 +1,6 @@
 // What a task program imports from '@coop/sdk'. `bundleTask` maps '@coop/sdk' to this module so
 // a bundle never carries the node-side SDK (sandbox, bundler, harness); keep it free of IO.
-export { defineTask, isTaskDefinition, resolveRoute, shouldCheat, taskDefinitionProblems } from './define-task.ts'
+export { SCALE_DEFAULTS, SCALE_LIMITS, defineTask, isTaskDefinition, resolveRoute, scaleSettings, shouldCheat, taskDefinitionProblems } from './define-task.ts'
 export {
   DAG_CBOR_CODE,
   RAW_CODE,
@@ -26,6 +26,14 @@ export type {
   Address,
   AuditVerdict,
   Behaviour,
+  ClassicTaskDefinition,
+  ClassicTaskInput,
+  DevicePayloadView,
+  ScaleIngest,
+  ScaleSection,
+  ScaleSettings,
+  ScaleTaskDefinition,
+  ScaleTaskInput,
   Bounty,
   DistributionShare,
   Hex,

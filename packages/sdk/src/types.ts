@@ -64,14 +64,67 @@ export type SubmitterStatus = { node: Address; passed: boolean }
 export type Bounty = { reward: bigint; bonus: bigint }
 export type DistributionShare = { node: Address; reward: bigint; bonus: bigint }
 
-export interface TaskDefinitionInput<Submission = unknown, WorkState = unknown> {
+/** A device payload as the node accepted it (see @coop/protocol `DevicePayload`); `body` is dag-cbor decoded. */
+export type DevicePayloadView = {
+  v: 1
+  /** The device's public key (0x hex: 32 bytes ed25519, 33 bytes compressed secp256k1). */
+  device: Hex
+  scheme: 'ed25519' | 'secp256k1'
+  taskId: string
+  round: number
+  seq: number
+  body: unknown
+  sig: Hex
+}
+
+/**
+ * Device ingest (issue 4, "devices without wallets"): with this section the node accepts signed
+ * device payloads for the task at `POST /api/tasks/:id/payloads`, and the leaves of a cycle's
+ * round DAG are the payloads it accepted for that round, in arrival order (a receipt's
+ * `position` is the leaf index).
+ */
+export interface ScaleIngest {
+  /** Largest accepted payload (wire bytes). Default 16 KiB; at most 1 MiB (MAX_DEVICE_PAYLOAD_BYTES). */
+  maxPayloadBytes?: number
+  /**
+   * Optional curation at ingest, after the node verified size, shape, task, round, signature and
+   * replay: `{ ok: false, reason }` refuses the payload (HTTP 422 REJECTED, nothing stored).
+   * Auditors judge leaves with `leafAudit`, so a payload `accept` lets through must pass it.
+   */
+  accept?(payload: DevicePayloadView, round: RoundInfo, ctx: TaskContext): Promise<AuditVerdict>
+  /**
+   * Optional: the round DAG's leaves, given the accepted payloads' wire bytes in arrival order.
+   * Default: the payloads themselves. An honest task returns them unchanged (receipts name their
+   * positions); the hook exists so a task can append derived leaves after them.
+   */
+  leaves?(payloads: Uint8Array[], round: RoundInfo, ctx: TaskContext): Promise<unknown[]>
+}
+
+/** The SCALE section of a task (docs/scale.md): the submission of a cycle is the root of a round DAG. */
+export interface ScaleSection {
+  /** Present → device payloads are the leaves (see ScaleIngest); absent → the leaves are the array `submission()` returns. */
+  ingest?: ScaleIngest
+  /** Checks one sampled leaf (raw block → Uint8Array, dag-cbor → decoded value) of `submitter`'s round DAG at `position`. */
+  leafAudit(leaf: unknown, position: number, round: RoundInfo, submitter: Address, ctx: TaskContext): Promise<AuditVerdict>
+  /** Leaves drawn per fisherman audit. Default 16 (1–1024). */
+  samples?: number
+  /** Cycles the leaves are kept after the cycle is final, then pruned (roots stay). Default 8 (0–100 000). */
+  retentionRounds?: number
+  /** k: each round DAG is held by at least k nodes. Default 2 (1–64). */
+  replication?: number
+}
+
+/** The SCALE settings a node acts on, defaults filled in (`scaleSettings(task)`, `TaskRuntime.scale`). */
+export type ScaleSettings = {
+  ingest: { maxPayloadBytes: number; accept: boolean; leaves: boolean } | null
+  samples: number
+  retentionRounds: number
+  replication: number
+}
+
+interface TaskDefinitionBase<WorkState> {
   name: string
   setup?(ctx: TaskContext): Promise<void>
-  /** Do the cycle's work; keep results in ctx.kv / ctx.store. */
-  work(round: RoundInfo, ctx: TaskContext): Promise<void>
-  /** What to submit for cycle round.cycle (plain, dag-cbor encodable data). */
-  submission(round: RoundInfo, ctx: TaskContext): Promise<Submission>
-  audit(submission: Submission, round: RoundInfo, submitter: Address, ctx: TaskContext): Promise<AuditVerdict>
   distribution(
     submitters: SubmitterStatus[],
     bounty: Bounty,
@@ -83,9 +136,35 @@ export interface TaskDefinitionInput<Submission = unknown, WorkState = unknown> 
   readonly __workState?: WorkState
 }
 
+/** A task whose submission is one dag-cbor value, audited whole. */
+export interface ClassicTaskInput<Submission = unknown, WorkState = unknown> extends TaskDefinitionBase<WorkState> {
+  /** Do the cycle's work; keep results in ctx.kv / ctx.store. */
+  work(round: RoundInfo, ctx: TaskContext): Promise<void>
+  /** What to submit for cycle round.cycle (plain, dag-cbor encodable data). */
+  submission(round: RoundInfo, ctx: TaskContext): Promise<Submission>
+  audit(submission: Submission, round: RoundInfo, submitter: Address, ctx: TaskContext): Promise<AuditVerdict>
+  scale?: undefined
+}
+
+/**
+ * A SCALE task (docs/scale.md): the submission of a cycle is the root of its round DAG, audited
+ * leaf by leaf (`scale.leafAudit`). `submission()` returns the leaves (absent for an ingest task,
+ * whose leaves are device payloads); `work` is optional; `audit` is not used by the node.
+ */
+export interface ScaleTaskInput<Submission = unknown, WorkState = unknown> extends TaskDefinitionBase<WorkState> {
+  work?(round: RoundInfo, ctx: TaskContext): Promise<void>
+  submission?(round: RoundInfo, ctx: TaskContext): Promise<Submission>
+  audit?(submission: Submission, round: RoundInfo, submitter: Address, ctx: TaskContext): Promise<AuditVerdict>
+  scale: ScaleSection
+}
+
+export type TaskDefinitionInput<Submission = unknown, WorkState = unknown> = ClassicTaskInput<Submission, WorkState> | ScaleTaskInput<Submission, WorkState>
+
 export const TASK_BRAND: unique symbol = Symbol.for('coop.task.v1')
 
 /** A validated, frozen task definition, as returned by `defineTask`. */
 export type TaskDefinition<Submission = unknown, WorkState = unknown> = Readonly<
   TaskDefinitionInput<Submission, WorkState>
 > & { readonly [TASK_BRAND]: true }
+export type ClassicTaskDefinition<Submission = unknown, WorkState = unknown> = Readonly<ClassicTaskInput<Submission, WorkState>> & { readonly [TASK_BRAND]: true }
+export type ScaleTaskDefinition<Submission = unknown, WorkState = unknown> = Readonly<ScaleTaskInput<Submission, WorkState>> & { readonly [TASK_BRAND]: true }
