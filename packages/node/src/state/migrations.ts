@@ -103,4 +103,51 @@ export const migrations: readonly string[] = [
   CREATE INDEX audits_open ON audits (task_id, settled);
   CREATE INDEX intents_kind ON intents (task_id, kind, cycle);
   `,
+  // 3: SCALE rounds (issue 4; packages/node/src/scale/round-store.ts). Device payloads accepted
+  // for a round (bytes kept until the round DAG is built into the block store), the replay
+  // watermark per device, one row per round DAG held (own or replica: root and compact state stay
+  // after pruning), and the blocks of each round (to delete only blocks no other live round uses).
+  `
+  CREATE TABLE scale_payloads (
+    task_id TEXT NOT NULL,
+    cycle INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    cid TEXT NOT NULL,
+    device TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    bytes BLOB,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (task_id, cycle, position)
+  );
+  CREATE TABLE scale_devices (
+    task_id TEXT NOT NULL,
+    device TEXT NOT NULL,
+    last_seq INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (task_id, device)
+  );
+  CREATE TABLE scale_rounds (
+    task_id TEXT NOT NULL,
+    cycle INTEGER NOT NULL,
+    node TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('sealed', 'built', 'pruned')),
+    root TEXT,
+    digest TEXT,
+    leaf_count INTEGER NOT NULL DEFAULT 0,
+    payload_count INTEGER NOT NULL DEFAULT 0,
+    sealed_at INTEGER NOT NULL,
+    built_at INTEGER,
+    pruned_at INTEGER,
+    PRIMARY KEY (task_id, cycle, node)
+  );
+  CREATE INDEX scale_rounds_status ON scale_rounds (task_id, status, cycle);
+  CREATE TABLE scale_round_blocks (
+    task_id TEXT NOT NULL,
+    cycle INTEGER NOT NULL,
+    node TEXT NOT NULL,
+    cid TEXT NOT NULL,
+    PRIMARY KEY (task_id, cycle, node, cid)
+  );
+  CREATE INDEX scale_round_blocks_cid ON scale_round_blocks (cid);
+  `,
 ]
