@@ -23,6 +23,7 @@ import { emit, jsonSafe, requestNode, same, sleep, roundInfo, type NodeServices,
 import { createSandboxHost } from './runtime/host.ts'
 import { loadProgram, retryUntil, cidFromDigest } from './runtime/program.ts'
 import type { SchedulerParams } from './scheduler/phases.ts'
+import { RoundStore } from './scale/round-store.ts'
 import { openState, type NodeStore } from './state/store.ts'
 import { TaskRunner } from './task-runner.ts'
 import { ensureStake } from './roles/staker.ts'
@@ -53,6 +54,8 @@ export interface CoopNode {
   readonly chain: NodeChain
   readonly host: CoopHost
   readonly content: ContentStore
+  /** SCALE round DAGs this node holds (own and replicas). */
+  readonly rounds: RoundStore
   /** Tasks this node runs, keyed by decimal task id. */
   readonly tasks: Map<string, NodeTask>
   /** prom-client registry (served at /metrics). */
@@ -146,6 +149,7 @@ async function start(
   await reconcileAll(store, sender, logger)
 
   const peers = new PeerDirectory(chain, p2p, logger)
+  const rounds = new RoundStore({ state: store, content, self: address })
   const services: NodeServices = {
     name: config.name,
     address,
@@ -155,6 +159,7 @@ async function start(
     sender,
     host: p2p,
     content,
+    rounds,
     peers,
     metrics,
     events,
@@ -231,6 +236,7 @@ async function start(
     chain,
     host: p2p,
     content,
+    rounds,
     tasks,
     metrics: metrics.registry,
     counters: metrics,

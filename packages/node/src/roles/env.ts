@@ -15,6 +15,7 @@ import type { NodeMetrics } from '../metrics.ts'
 import type { PeerDirectory } from '../p2p/peers.ts'
 import { digestOfCid } from '../runtime/program.ts'
 import type { SchedulerParams } from '../scheduler/phases.ts'
+import type { RoundStore } from '../scale/round-store.ts'
 import type { NodeStore } from '../state/store.ts'
 
 export type NodeServices = {
@@ -26,6 +27,8 @@ export type NodeServices = {
   sender: TxSender
   host: CoopHost
   content: ContentStore
+  /** SCALE round DAGs (own and replicas): packages/node/src/scale/round-store.ts */
+  rounds: RoundStore
   peers: PeerDirectory
   metrics: NodeMetrics
   events: EventEmitter
