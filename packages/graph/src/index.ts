@@ -1,0 +1,8 @@
+export * from './types.ts'
+export * from './errors.ts'
+export { GraphStore } from './graph-store.ts'
+export { DEFAULT_LIMITS } from './model/limits.ts'
+export { validateDelta, validateSoul, validateValue, isLink } from './model/validate.ts'
+export { toGraph, type PlainData } from './model/to-graph.ts'
+export { createStateClock } from './model/state-clock.ts'
+export { ham, hamCode, HamCode, mergeGraph, unionGraph, lexicallyAfter } from '@coop/protocol'

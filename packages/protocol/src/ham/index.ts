@@ -1,0 +1,3 @@
+export * from './types.ts'
+export * from './ham.ts'
+export * from './merge-graph.ts'
