@@ -2,7 +2,7 @@
 pragma solidity 0.8.34;
 
 import {ITaskManager} from "./interfaces/ITaskManager.sol";
-import {TaskManager} from "./TaskManager.sol";
+import {ICoopTaskManager} from "./interfaces/ICoopTaskManager.sol";
 import {AuditSampling} from "./libraries/AuditSampling.sol";
 import {DistributorSelection} from "./libraries/DistributorSelection.sol";
 
@@ -11,9 +11,9 @@ import {DistributorSelection} from "./libraries/DistributorSelection.sol";
 /// who audits it, who distributes a cycle. Kept apart so the manager stays under EIP-170; it
 /// applies the same libraries to the manager's state, so the answers are the manager's rules.
 contract TaskLens {
-    TaskManager public immutable manager;
+    ICoopTaskManager public immutable manager;
 
-    constructor(TaskManager manager_) {
+    constructor(ICoopTaskManager manager_) {
         manager = manager_;
     }
 

@@ -3,7 +3,8 @@ pragma solidity 0.8.34;
 
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 
-import {TaskManager} from "../src/TaskManager.sol";
+import {ICoopTaskManager} from "../src/interfaces/ICoopTaskManager.sol";
+import {DeployTaskManager} from "./utils/DeployTaskManager.sol";
 import {AuditSampling} from "../src/libraries/AuditSampling.sol";
 import {DistributorSelection} from "../src/libraries/DistributorSelection.sol";
 import {Reputation} from "../src/libraries/Reputation.sol";
@@ -140,7 +141,7 @@ contract ProtocolVectorsTest is TestBase {
     }
 
     function test_vectors_distributionMerkleTrees() public {
-        TaskManager manager = new TaskManager();
+        ICoopTaskManager manager = DeployTaskManager.deploy();
         string memory json = _vectors("merkle");
         uint256 trees = vm.parseJsonUint(json, ".count");
         assertGt(trees, 0, "no trees");
@@ -151,7 +152,7 @@ contract ProtocolVectorsTest is TestBase {
         }
     }
 
-    function _checkLeaf(TaskManager manager, string memory json, string memory tree, uint256 i) internal view {
+    function _checkLeaf(ICoopTaskManager manager, string memory json, string memory tree, uint256 i) internal view {
         string memory leafKey = string.concat(tree, ".leaves[", vm.toString(i), "]");
         bytes32 leaf = manager.distributionLeaf(
             vm.parseJsonUint(json, string.concat(tree, ".taskId")),

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.34;
 
-import {TaskManager} from "../../src/TaskManager.sol";
+import {ICoopTaskManager} from "../../src/interfaces/ICoopTaskManager.sol";
+import {DeployTaskManager} from "../utils/DeployTaskManager.sol";
 import {TaskLens} from "../../src/TaskLens.sol";
 import {ITaskManager} from "../../src/interfaces/ITaskManager.sol";
 import {TestBase} from "../utils/TestBase.sol";
@@ -12,7 +13,7 @@ import {TaskManagerHandler} from "./TaskManagerHandler.sol";
 /// Runs and depth come from foundry.toml ([invariant] runs = 256, depth = 64).
 /// @dev Deployment and the checks, shared by the invariant suite and the handler coverage test.
 abstract contract TaskManagerInvariantBase is TestBase {
-    TaskManager internal manager;
+    ICoopTaskManager internal manager;
     TaskLens internal lens;
     TestERC20 internal tokenA;
     TestERC20 internal tokenB;
@@ -22,7 +23,7 @@ abstract contract TaskManagerInvariantBase is TestBase {
         vm.warp(1_000_000);
         tokenA = new TestERC20("A", "A");
         tokenB = new TestERC20("B", "B");
-        manager = new TaskManager();
+        manager = DeployTaskManager.deploy();
         lens = new TaskLens(manager);
         handler = new TaskManagerHandler(manager, lens, tokenA, tokenB);
         targetContract(address(handler));

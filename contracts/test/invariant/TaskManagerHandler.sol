@@ -3,7 +3,7 @@ pragma solidity 0.8.34;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
-import {TaskManager} from "../../src/TaskManager.sol";
+import {ICoopTaskManager} from "../../src/interfaces/ICoopTaskManager.sol";
 import {TaskLens} from "../../src/TaskLens.sol";
 import {ITaskManager} from "../../src/interfaces/ITaskManager.sol";
 import {Vm} from "../utils/Vm.sol";
@@ -18,7 +18,7 @@ import {DefaultTaskParams} from "../utils/DefaultTaskParams.sol";
 contract TaskManagerHandler {
     Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
 
-    TaskManager public immutable manager;
+    ICoopTaskManager public immutable manager;
     TaskLens public immutable lens;
     TestERC20 public immutable tokenA;
     TestERC20 public immutable tokenB;
@@ -58,7 +58,7 @@ contract TaskManagerHandler {
     mapping(bytes32 => uint256) internal _calls;
     function calls(bytes32 k) external view returns (uint256) { return _calls[k]; }
 
-    constructor(TaskManager manager_, TaskLens lens_, TestERC20 tokenA_, TestERC20 tokenB_) {
+    constructor(ICoopTaskManager manager_, TaskLens lens_, TestERC20 tokenA_, TestERC20 tokenB_) {
         manager = manager_;
         lens = lens_;
         tokenA = tokenA_;

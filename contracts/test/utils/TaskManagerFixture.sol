@@ -3,7 +3,8 @@ pragma solidity 0.8.34;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
-import {TaskManager} from "../../src/TaskManager.sol";
+import {ICoopTaskManager} from "../../src/interfaces/ICoopTaskManager.sol";
+import {DeployTaskManager} from "./DeployTaskManager.sol";
 import {TaskLens} from "../../src/TaskLens.sol";
 import {ITaskManager} from "../../src/interfaces/ITaskManager.sol";
 import {TestBase} from "./TestBase.sol";
@@ -14,7 +15,7 @@ import {DefaultTaskParams} from "./DefaultTaskParams.sol";
 /// @dev Deploys a manager, a lens, a stake token and a (different) reward token, and offers the
 /// steps of a round as helpers so each test reads as the protocol story it checks.
 abstract contract TaskManagerFixture is TestBase {
-    TaskManager internal manager;
+    ICoopTaskManager internal manager;
     TaskLens internal lens;
     TestERC20 internal stakeToken;
     TestERC20 internal rewardToken;
@@ -34,7 +35,7 @@ abstract contract TaskManagerFixture is TestBase {
         vm.warp(T0);
         stakeToken = new TestERC20("Stake", "STK");
         rewardToken = new TestERC20("Reward", "RWD");
-        manager = new TaskManager();
+        manager = DeployTaskManager.deploy();
         lens = new TaskLens(manager);
         vm.label(address(manager), "TaskManager");
         vm.label(alice, "alice");

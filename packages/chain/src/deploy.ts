@@ -1,5 +1,5 @@
 // Deploys a Coop settlement stack: CoopToken, a reward token (a TestERC20 unless one is given),
-// TaskManager and TaskLens. Used by tests and the devnet demo; works on any EVM RPC.
+// TaskManagerExtension + TaskManager and TaskLens. Used by tests and the devnet demo; works on any EVM RPC.
 import { encodeDeployData, getAddress, parseUnits, type Abi, type Address, type Hash, type Hex } from 'viem'
 
 import {
@@ -9,6 +9,8 @@ import {
   taskLensBytecode,
   taskManagerAbi,
   taskManagerBytecode,
+  taskManagerExtensionAbi,
+  taskManagerExtensionBytecode,
   testErc20Abi,
   testErc20Bytecode,
 } from './generated/contracts.ts'
@@ -67,11 +69,15 @@ export async function deployCoop(client: AnyClient, parameters: DeployCoopParame
     const { name = 'Coop Test Reward', symbol = 'cRWD' } = rewardToken ?? {}
     contracts.push(await deploy(client, options, 'TestERC20', testErc20Abi, testErc20Bytecode, [name, symbol]))
   }
-  const manager = await deploy(client, options, 'TaskManager', taskManagerAbi, taskManagerBytecode, [])
+  // TaskManager's second code half (served by its fallback) is deployed first; see TaskManager.sol.
+  const extension = await deploy(client, options, 'TaskManagerExtension', taskManagerExtensionAbi, taskManagerExtensionBytecode, [])
+  contracts.push(extension)
+  const manager = await deploy(client, options, 'TaskManager', taskManagerAbi, taskManagerBytecode, [extension.address])
   contracts.push(manager)
-  contracts.push(await deploy(client, options, 'TaskLens', taskLensAbi, taskLensBytecode, [manager.address]))
+  const lens = await deploy(client, options, 'TaskLens', taskLensAbi, taskLensBytecode, [manager.address])
+  contracts.push(lens)
 
-  const [token, reward, , lens] = contracts as [DeployedContract, DeployedContract, DeployedContract, DeployedContract]
+  const [token, reward] = contracts as [DeployedContract, DeployedContract]
   return {
     addresses: { coopToken: token.address, rewardToken: reward.address, taskManager: manager.address, taskLens: lens.address },
     deployer,
