@@ -10,6 +10,7 @@ import { roundsTopic } from './p2p/protocols.ts'
 import { claim } from './roles/claimer.ts'
 import { checkDistribution, distribute, failDistribution, finalize } from './roles/distributor.ts'
 import { audit, recordSeed } from './roles/auditor.ts'
+import { scheduleReopenedAudits } from './roles/fisherman.ts'
 import { emit, isZero, same, type TaskEnv } from './roles/env.ts'
 import { claimVoteReward, resolve, vote } from './roles/voter.ts'
 import { submit, work } from './roles/worker.ts'
@@ -70,6 +71,7 @@ export class TaskRunner {
     })
     this.last = due
     for (const action of due.actions) this.start(action)
+    scheduleReopenedAudits(env, round, now) // SCALE penalty scaling: a convict's past rounds (roles/fisherman.ts)
     this.prune(round)
     return due
   }

@@ -6,6 +6,7 @@
 import { errorMessage } from '../errors.ts'
 import { digestOfCid } from '../runtime/program.ts'
 import { checkSubmission } from './checks.ts'
+import { checkRoundLeaves, isScaleTask } from './fisherman.ts'
 import { confirmed, isZero, putEvidence, same, sleep, type TaskEnv } from './env.ts'
 
 export async function recordSeed(env: TaskEnv, cycle: bigint): Promise<void> {
@@ -43,7 +44,8 @@ export async function audit(env: TaskEnv, cycle: bigint, closesAt: bigint): Prom
           if (!auditors.some((auditor) => same(auditor, address))) return
           const submission = await coop.getSubmission({ taskId: env.taskId, cycle, node: submitter })
           // Leave time to raise before the window closes.
-          const check = await checkSubmission(env, { cycle, submitter, root: submission.root, seed: state.seed, deadlineMs: deadlineMs - 1_500 })
+          // SCALE tasks: fisherman leaf sampling of the round DAG; others: fetch + program audit.
+          const check = await (isScaleTask(env) ? checkRoundLeaves : checkSubmission)(env, { cycle, submitter, root: submission.root, seed: state.seed, deadlineMs: deadlineMs - 1_500 })
           metrics.auditsChecked.inc({ task: env.id, result: check.ok === true ? 'pass' : check.ok === false ? 'fail' : 'unknown' })
           if (check.ok === 'unknown') {
             env.logger.warn({ cycle, submitter, reason: check.reason }, 'audit inconclusive; not accusing')

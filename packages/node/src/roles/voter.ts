@@ -6,6 +6,7 @@ import { DistributionStatus } from '@coop/chain'
 
 import { checkSubmission, computeList } from './checks.ts'
 import { confirmed, putEvidence, same, sleep, type TaskEnv } from './env.ts'
+import { isScaleTask, leafVote, type LeafVote } from './fisherman.ts'
 
 export async function vote(env: TaskEnv, auditId: bigint, deadline: bigint): Promise<void> {
   const { chain, store, sender, metrics, address } = env.node
@@ -14,7 +15,22 @@ export async function vote(env: TaskEnv, auditId: bigint, deadline: bigint): Pro
   const cycle = BigInt(audit.cycle)
   let side: 'uphold' | 'reject'
   let reason: string | null = null
-  if (audit.kind === 'submission') {
+  if (audit.kind === 'submission' && isScaleTask(env)) {
+    // SCALE: re-check the evidence (signed leaf answer / unanswered request) ourselves, per audit
+    // (a past cycle re-opened after a conviction is judged on its new evidence, not an old verdict).
+    const stepKey = auditId.toString()
+    let decided = store.getStep(env.id, audit.cycle, 'leafVote', stepKey) as LeafVote | undefined
+    if (!decided) {
+      decided = await leafVote(env, audit, Number(deadline) * 1000 - 2_000)
+      if (!decided) {
+        env.logger.warn({ auditId, cycle, accused: audit.accused }, 'could not check the accused round in time; abstaining')
+        return
+      }
+      store.markStep(env.id, audit.cycle, 'leafVote', stepKey, decided)
+    }
+    side = decided.side
+    reason = decided.reason
+  } else if (audit.kind === 'submission') {
     let verdict = store.getVerdict(env.id, audit.cycle, 'submission', audit.accused)
     if (!verdict) {
       const [submission, state] = await Promise.all([
