@@ -23,6 +23,7 @@ import { emit, jsonSafe, requestNode, same, sleep, roundInfo, type NodeServices,
 import { createSandboxHost } from './runtime/host.ts'
 import { loadProgram, retryUntil, cidFromDigest } from './runtime/program.ts'
 import type { SchedulerParams } from './scheduler/phases.ts'
+import { leafService } from './scale/leaf-protocol.ts'
 import { RoundStore } from './scale/round-store.ts'
 import { openState, type NodeStore } from './state/store.ts'
 import { TaskRunner } from './task-runner.ts'
@@ -179,6 +180,7 @@ async function start(
       return runtime.call('route', request)
     },
   })
+  leafService()({ host: p2p, rounds, hasTask: (taskId) => tasks.has(taskId), logger: logger.child({ component: 'scale-leaf' }) }).start() // /coop/scale/leaf/1
   for (const multiaddr of config.p2p.bootstrap) void peers.dial(multiaddr)
 
   await ensureRegistered(services)
