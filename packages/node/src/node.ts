@@ -5,7 +5,7 @@ import { join } from 'node:path'
 
 import type { TaskParams } from '@coop/chain'
 import { createCoopHost, type CoopHost } from '@coop/p2p'
-import { createContentStore, rawCid, startSandbox, type ContentStore, type TaskRuntime } from '@coop/sdk'
+import { createContentStore, rawCid, startSandbox, type AuditVerdict, type ContentStore, type TaskRuntime } from '@coop/sdk'
 import type { Address } from 'viem'
 import type { Registry } from 'prom-client'
 
@@ -23,8 +23,10 @@ import { emit, jsonSafe, requestNode, same, sleep, roundInfo, type NodeServices,
 import { createSandboxHost } from './runtime/host.ts'
 import { loadProgram, retryUntil, cidFromDigest } from './runtime/program.ts'
 import type { SchedulerParams } from './scheduler/phases.ts'
+import { DeviceIngest } from './scale/ingest.ts'
 import { leafService } from './scale/leaf-protocol.ts'
 import { RoundStore } from './scale/round-store.ts'
+import type { DeviceService } from './api/devices.ts'
 import { openState, type NodeStore } from './state/store.ts'
 import { TaskRunner } from './task-runner.ts'
 import { ensureStake } from './roles/staker.ts'
@@ -57,6 +59,9 @@ export interface CoopNode {
   readonly content: ContentStore
   /** SCALE round DAGs this node holds (own and replicas). */
   readonly rounds: RoundStore
+  /** Device payload ingest (SCALE ingest tasks) and leaf proofs, served by the API (api/devices.ts). */
+  readonly ingest: DeviceIngest
+  readonly devices: DeviceService
   /** Tasks this node runs, keyed by decimal task id. */
   readonly tasks: Map<string, NodeTask>
   /** prom-client registry (served at /metrics). */
@@ -151,6 +156,7 @@ async function start(
 
   const peers = new PeerDirectory(chain, p2p, logger)
   const rounds = new RoundStore({ state: store, content, self: address })
+  const ingest = new DeviceIngest({ rounds, signer: chain.account, now: () => chain.now(), logger: logger.child({ component: 'ingest' }) })
   const services: NodeServices = {
     name: config.name,
     address,
@@ -161,6 +167,7 @@ async function start(
     host: p2p,
     content,
     rounds,
+    ingest,
     peers,
     metrics,
     events,
@@ -239,6 +246,8 @@ async function start(
     host: p2p,
     content,
     rounds,
+    ingest,
+    devices: deviceService(ingest, rounds, store),
     tasks,
     metrics: metrics.registry,
     counters: metrics,
@@ -466,6 +475,16 @@ async function startTask(services: NodeServices, tasks: Map<string, NodeTask>, t
       return
     }
     task.runtime = runtime
+    const ingestSettings = runtime.scale?.ingest
+    if (ingestSettings) {
+      services.ingest.addTask({
+        taskId: id,
+        startTime: onChain.startTime,
+        roundLength: params.roundLength,
+        maxPayloadBytes: ingestSettings.maxPayloadBytes,
+        ...(ingestSettings.accept ? { accept: (payload, round) => runtime.call('ingestAccept', payload, round) as Promise<AuditVerdict> } : {}),
+      })
+    }
     const scheduler: SchedulerParams = {
       roundLength: params.roundLength,
       submissionWindow: params.submissionWindow,
@@ -588,6 +607,21 @@ function onChainEvent(services: NodeServices, log: TaskManagerLog): void {
       if (!ours(args.taskId)) return
       emit(services, { type: 'claim', taskId: String(args.taskId), cycle: String(args.cycle), node: args.node, reward: args.reward, bonus: args.bonus })
       return
+  }
+}
+
+/** The API's view of the node's device ingest and round store (api/devices.ts). */
+function deviceService(ingest: DeviceIngest, rounds: RoundStore, store: NodeStore): DeviceService {
+  return {
+    maxPayloadBytes: (taskId) => ingest.task(taskId)?.maxPayloadBytes,
+    ingest: (taskId, bytes) => ingest.ingest(taskId, bytes),
+    proveLeaf: async (taskId, cycle, position, node) => ({ ...(await rounds.proveLeaf(taskId, cycle, position, node)), node: node ?? rounds.self }),
+    submission: (taskId, cycle) => {
+      const intent = store.getIntent({ kind: 'submit', taskId, cycle })
+      const stored = store.getSubmission(taskId, cycle)
+      if (!stored) return null
+      return { digest: stored.root, status: intent?.status ?? 'pending', txHash: intent?.txHash ?? null }
+    },
   }
 }
 

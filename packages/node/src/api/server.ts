@@ -9,6 +9,7 @@ import type { Address } from 'viem'
 
 import type { ChainView } from '../view/chain-view.ts'
 import type { Logger } from '../view/types.ts'
+import { type DeviceService, handleDeviceRequest } from './devices.ts'
 import { ApiError, parseIntParam, parseJsonBody, parseTaskId, readBody, sendError, sendJson } from './http.ts'
 import { defaultDashboardDir, serveStatic } from './static.ts'
 import { createWsHub } from './ws.ts'
@@ -35,6 +36,8 @@ export interface ApiNode {
   rewards?: (taskId: bigint) => Promise<readonly RewardEntry[]> | readonly RewardEntry[]
   /** The node's own events (`'event'` → `{ type, taskId?, … }`), pushed over /ws with `source: 'node'`. */
   events?: { on(name: 'event', listener: (event: unknown) => void): unknown; off(name: 'event', listener: (event: unknown) => void): unknown }
+  /** SCALE device endpoints (POST …/payloads, GET …/rounds/:cycle/proof/:position): ./devices.ts */
+  devices?: DeviceService
 }
 
 export type ApiServerOptions = {
@@ -192,6 +195,11 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       return 'tasks'
     }
     if (first === 'tasks' && id !== undefined) {
+      if (sub === 'payloads' || (sub === 'rounds' && rest[1] === 'proof')) {
+        const task = requireTask(id)
+        const route = await handleDeviceRequest(req, res, url, task.taskId.toString(), sub, rest, node?.devices)
+        if (route) return route
+      }
       if (sub === 'routes') {
         const task = requireTask(id)
         await routeCall(req, res, url, task.taskId, rest)

@@ -15,6 +15,7 @@ import type { NodeMetrics } from '../metrics.ts'
 import type { PeerDirectory } from '../p2p/peers.ts'
 import { digestOfCid } from '../runtime/program.ts'
 import type { SchedulerParams } from '../scheduler/phases.ts'
+import type { DeviceIngest } from '../scale/ingest.ts'
 import type { RoundStore } from '../scale/round-store.ts'
 import type { NodeStore } from '../state/store.ts'
 
@@ -29,6 +30,8 @@ export type NodeServices = {
   content: ContentStore
   /** SCALE round DAGs (own and replicas): packages/node/src/scale/round-store.ts */
   rounds: RoundStore
+  /** Device payload ingest of the node's ingest tasks: packages/node/src/scale/ingest.ts */
+  ingest: DeviceIngest
   peers: PeerDirectory
   metrics: NodeMetrics
   events: EventEmitter

@@ -2,6 +2,7 @@
 // dag-cbor root on-chain; the value is stored first so it can be served to auditors).
 import { encodeValue, submissionRoot } from '@coop/sdk'
 
+import { buildScaleRound, scaleSubmissionValue } from '../scale/round-builder.ts'
 import { callProgram, confirmed, roundInfo, type TaskEnv } from './env.ts'
 
 export async function work(env: TaskEnv, cycle: bigint): Promise<void> {
@@ -24,6 +25,13 @@ export async function submit(env: TaskEnv, cycle: bigint): Promise<void> {
   const c = Number(cycle)
   // The value is computed once and kept: after a crash the same root is re-sent, never a new one.
   let stored = store.getSubmission(env.id, c)
+  if (!stored && env.runtime.scale) {
+    // SCALE task: the root of this node's round DAG (docs/scale.md); an empty round is not submitted.
+    const record = await buildScaleRound(env, cycle)
+    if (!record?.root || !record.digest) return
+    store.putSubmission({ taskId: env.id, cycle: c, value: scaleSubmissionValue(record), cid: record.root, root: record.digest })
+    stored = store.getSubmission(env.id, c)!
+  }
   if (!stored) {
     const value = await callProgram(env, 'submission', roundInfo(env, cycle + 1n, cycle))
     const bytes = encodeValue(value)
