@@ -11,6 +11,7 @@ export type GraphErrorCode =
   | 'INVALID_KEY' | 'DECRYPT_FAILED' | 'AUTH_FAILED' | 'USER_EXISTS' | 'NOT_A_MEMBER' // SEA keys, envelopes, users, group keys (src/sea)
   | 'CLOSED' // the store was closed
   | 'STORAGE' // the durable store failed (the put was not acknowledged)
+  | 'TIMEOUT' | 'UNREACHABLE' // wire: no answer from a peer in time / could not connect to it
 
 export type GraphErrorDetails = Readonly<Record<string, unknown>>
 
