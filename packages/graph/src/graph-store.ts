@@ -5,7 +5,8 @@
 import { HamCode, hamCode, putKey, sameValue } from '@coop/protocol'
 import { GraphError } from './errors.ts'
 import { resolveLimits } from './model/limits.ts'
-import { validateDelta, validateSoul } from './model/validate.ts'
+import { createStateClock } from './model/state-clock.ts'
+import { validateDelta, validateSoul, validateValue } from './model/validate.ts'
 import { SqliteStorage, type StorageTransaction } from './storage/sqlite-storage.ts'
 import type { ChangeListener, Graph, GraphLimits, GraphNode, GraphStoreOptions, HistoryEntry, PutResult, Soul, Value } from './types.ts'
 
@@ -16,7 +17,13 @@ const DEFAULT_MAX_DEFER_MS = 30 * 24 * 3600 * 1000
 /** A write whose state was ahead of the clock, waiting for it (persisted with a path). */
 type Deferral = { id: number; soul: Soul; key: string; value: Value; state: number; matured: boolean }
 
-type Waiter = { resolve: (result: PutResult) => void; reject: (error: unknown) => void; result: PutResult }
+type Waiter = { resolve: (result: any) => void; reject: (error: unknown) => void; result: unknown }
+
+/** What `set` did with its one key (see PutResult for the meaning of each). */
+export type SetOutcome = 'applied' | 'deferred' | 'historical' | 'unchanged'
+const SET_OUTCOMES: readonly SetOutcome[] = ['deferred', 'historical', 'unchanged', 'applied'] // by HamCode
+// In memory a set resolves at once; these shared, already-settled promises make that allocation-free.
+const SETTLED: readonly Promise<SetOutcome>[] = SET_OUTCOMES.map((outcome) => Promise.resolve(outcome))
 
 /** Nodes are null-prototype objects so any key GUN allows is a plain own property. */
 type StoredNode = GraphNode
@@ -31,6 +38,7 @@ export class GraphStore {
   readonly #storage: SqliteStorage | undefined
   readonly #listeners = new Set<ChangeListener>()
   readonly #memoryHistory = new Map<string, HistoryEntry[]>()
+  readonly #stateClock: () => number
 
   // deferrals: a binary min-heap on state
   readonly #deferrals: Deferral[] = []
@@ -55,6 +63,16 @@ export class GraphStore {
     this.#verify = options.verify
     this.#limits = resolveLimits(options.limits)
     this.#storage = storage
+    const stateClock = createStateClock(this.#clock)
+    this.#stateClock = () => (this.#lastStamp = stateClock())
+  }
+
+  #lastStamp = -Infinity
+
+  /** HAM's machine state: the clock, or the last state this store stamped if that ran ahead (GUN reads State() as now). */
+  #now(): number {
+    const now = this.#clock()
+    return now > this.#lastStamp ? now : this.#lastStamp
   }
 
   /** Opens (creating if needed) the store at `options.path`, or an in-memory one without a path. */
@@ -91,7 +109,8 @@ export class GraphStore {
     } catch (error) {
       return Promise.reject(error)
     }
-    if (maxState > this.#clock() + this.#maxDeferMs) {
+    const now = this.#now()
+    if (maxState > now + this.#maxDeferMs) {
       return Promise.reject(
         new GraphError('FUTURE_STATE', 'A state is further in the future than this store defers', { details: { state: maxState, maxDeferMs: this.#maxDeferMs } }),
       )
@@ -103,10 +122,72 @@ export class GraphStore {
         .then((allowed) => {
           if (this.#closed) throw new GraphError('CLOSED', 'The graph store is closed')
           if (allowed !== delta) validateDelta(allowed, this.#limits)
-          return this.#merge(allowed)
+          return this.#merge(allowed, this.#now())
         })
     }
-    return this.#merge(delta)
+    return this.#merge(delta, now)
+  }
+
+  /**
+   * Writes one key, like `gun.get(soul).put({ [key]: value })`: `state` defaults to the store's
+   * GUN-style state clock (the clock, made strictly increasing). The same HAM, validation, durability
+   * and events as `put`, without building a delta — the fast path for local writes. Resolves with what
+   * happened to the key once durable. Not run through `verify` (local writes are the caller's own).
+   */
+  set(soul: Soul, key: string, value: Value, state?: number): Promise<SetOutcome> {
+    if (this.#closed) return Promise.reject(new GraphError('CLOSED', 'The graph store is closed'))
+    if (this.#failure !== undefined) return Promise.reject(this.#failure)
+    const limits = this.#limits
+    try {
+      validateSoul(soul, limits)
+      if (typeof key !== 'string' || key === '_' || key === '__proto__' || key.length > limits.maxKeyLength) {
+        throw new GraphError('MALFORMED', 'A key must be a string other than "_" and "__proto__", within the length limit', { details: { soul, key: String(key) } })
+      }
+      validateValue(value, limits, soul, key)
+      if (state !== undefined && (typeof state !== 'number' || !Number.isFinite(state))) {
+        throw new GraphError('INVALID_STATE', 'The state must be a finite number', { details: { soul, key, state: String(state) } })
+      }
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    // A state this store stamps itself is never "from the future": in a burst the state clock runs
+    // ahead of the wall clock by thousandths of a ms per write, and #now() follows it.
+    const keyState = state ?? this.#stateClock()
+    const now = this.#now()
+    if (keyState > now + this.#maxDeferMs) {
+      return Promise.reject(new GraphError('FUTURE_STATE', 'A state is further in the future than this store defers', { details: { state: keyState, maxDeferMs: this.#maxDeferMs } }))
+    }
+    let node = this.#nodes.get(soul)
+    const currentState = node === undefined ? undefined : node._['>'][key]
+    const currentValue = currentState === undefined ? undefined : ((node as StoredNode)[key] as Value)
+    const code = hamCode(now, keyState, currentState, value, currentValue)
+    let applied: Graph | undefined
+    if (code === HamCode.takeIncoming) {
+      if (this.#keepHistory && currentState !== undefined) this.#recordHistory(soul, key, currentValue as Value, currentState)
+      if (node === undefined) {
+        node = newNode(soul)
+        this.#nodes.set(soul, node)
+      }
+      node._['>'][key] = keyState
+      node[key] = value !== null && typeof value === 'object' ? { '#': value['#'] } : value
+      if (this.#storage !== undefined) this.#markDirty(soul, key)
+      if (this.#listeners.size > 0) putKey((applied = {}), soul, key, value, keyState)
+    } else if (code === HamCode.defer) {
+      this.#pushDeferral({ id: 0, soul, key, value, state: keyState, matured: false })
+      this.#scheduleDeferralTimer()
+    } else if (this.#keepHistory && (code === HamCode.historical || !sameValue(value, currentValue))) {
+      this.#recordHistory(soul, key, value, keyState)
+    }
+    const outcome = code === HamCode.keepCurrent && !sameValue(value, currentValue) ? HamCode.historical : code
+    if (this.#storage === undefined) {
+      if (applied !== undefined) this.#emit(applied)
+      return SETTLED[outcome] as Promise<SetOutcome>
+    }
+    if (applied !== undefined) this.#changes.push(applied)
+    return new Promise<SetOutcome>((resolve, reject) => {
+      this.#waiters.push({ resolve, reject, result: SET_OUTCOMES[outcome] })
+      this.#scheduleFlush()
+    })
   }
 
   /** The node as stored (live and shared: do not modify it), or only `key` of it (a fresh node). */
@@ -129,6 +210,11 @@ export class GraphStore {
   /** The HAM state of one key, undefined when unknown. */
   state(soul: Soul, key: string): number | undefined {
     return this.#nodes.get(soul)?._['>'][key]
+  }
+
+  /** The next state of the store's GUN-style state clock (strictly increasing; what `set` stamps by default). */
+  nextState(): number {
+    return this.#stateClock()
   }
 
   /** Number of nodes held. */
@@ -190,7 +276,7 @@ export class GraphStore {
    */
   matureDeferrals(): Promise<Graph> {
     if (this.#closed) return Promise.resolve({})
-    const now = this.#clock()
+    const now = this.#now()
     const heap = this.#deferrals
     let applied: Graph | undefined
     while (heap.length > 0 && (heap[0] as Deferral).state <= now) {
@@ -218,10 +304,10 @@ export class GraphStore {
     }
     if (applied === undefined && this.#maturedDeferrals.length === 0) return Promise.resolve(result)
     if (applied !== undefined) this.#changes.push(applied)
-    return new Promise<PutResult>((resolve, reject) => {
-      this.#waiters.push({ resolve, reject, result: { applied: result, deferred: EMPTY, historical: EMPTY } })
+    return new Promise<Graph>((resolve, reject) => {
+      this.#waiters.push({ resolve, reject, result })
       this.#scheduleFlush()
-    }).then(() => result)
+    })
   }
 
   /** Waits for pending writes, stops the deferral timer and closes the database. Deferrals stay persisted. */
@@ -236,8 +322,7 @@ export class GraphStore {
 
   // ---------------------------------------------------------------------------------------------
 
-  #merge(delta: Graph): Promise<PutResult> {
-    const now = this.#clock()
+  #merge(delta: Graph, now: number): Promise<PutResult> {
     const durable = this.#storage !== undefined
     const keepHistory = this.#keepHistory
     let applied: Graph | undefined
@@ -248,7 +333,8 @@ export class GraphStore {
       const states = incoming._['>']
       let node = this.#nodes.get(soul)
       let nodeStates = node?._['>']
-      let subset: GraphNode | undefined // applied keys, once some key of this node was not applied
+      let partial = false // some key of this node was not applied
+      let subset: GraphNode | undefined // then: the applied keys
       let appliedCount = 0
       let count = 0
       let dirty: Set<string> | undefined
@@ -276,14 +362,19 @@ export class GraphStore {
             }
             dirty.add(key)
           }
-          if (subset !== undefined) {
+          if (partial) {
+            subset ??= { _: { '#': soul, '>': {} } }
             subset._['>'][key] = state
             subset[key] = value
           }
           appliedCount++
           continue
         }
-        if (subset === undefined && appliedCount > 0) subset = firstKeys(incoming, soul, appliedCount)
+        if (!partial) {
+          // the first key not applied: the ones before it all were
+          partial = true
+          if (appliedCount > 0) subset = firstKeys(incoming, soul, appliedCount)
+        }
         if (code === HamCode.defer) {
           putKey((deferred ??= {}), soul, key, value, state)
           this.#pushDeferral({ id: 0, soul, key, value, state, matured: false })
@@ -294,7 +385,7 @@ export class GraphStore {
       }
       if (appliedCount > 0) {
         // The whole incoming node applied: hand it back as is (no copy) unless its meta carries extra states.
-        ;(applied ??= {})[soul] = subset ?? (appliedCount === count && countKeys(states) === count ? incoming : firstKeys(incoming, soul, appliedCount))
+        ;(applied ??= {})[soul] = partial ? (subset as GraphNode) : countKeys(states) === count ? incoming : firstKeys(incoming, soul, appliedCount)
       }
     }
     if (deferred !== undefined) this.#scheduleDeferralTimer()
@@ -318,11 +409,13 @@ export class GraphStore {
     }
     node._['>'][key] = state
     node[key] = value !== null && typeof value === 'object' ? { '#': value['#'] } : value
-    if (this.#storage !== undefined) {
-      let dirty = this.#dirty.get(soul)
-      if (dirty === undefined) this.#dirty.set(soul, (dirty = new Set()))
-      dirty.add(key)
-    }
+    if (this.#storage !== undefined) this.#markDirty(soul, key)
+  }
+
+  #markDirty(soul: Soul, key: string): void {
+    let dirty = this.#dirty.get(soul)
+    if (dirty === undefined) this.#dirty.set(soul, (dirty = new Set()))
+    dirty.add(key)
   }
 
   #recordHistory(soul: Soul, key: string, value: Value, state: number): void {

@@ -1,6 +1,6 @@
 export * from './types.ts'
 export * from './errors.ts'
-export { GraphStore } from './graph-store.ts'
+export { GraphStore, type SetOutcome } from './graph-store.ts'
 export { DEFAULT_LIMITS } from './model/limits.ts'
 export { validateDelta, validateSoul, validateValue, isLink } from './model/validate.ts'
 export { toGraph, type PlainData } from './model/to-graph.ts'
