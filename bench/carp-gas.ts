@@ -22,7 +22,7 @@ import {
   type CoopActions,
   type CoopClient,
 } from '@coop/chain'
-import { encodeDeployData, encodeFunctionData, getAddress, keccak256, maxUint256, parseUnits, stringToHex, type Abi, type Address, type Hex } from 'viem'
+import { encodeDeployData, encodeFunctionData, getAddress, keccak256, maxUint256, parseUnits, stringToHex, zeroHash, type Abi, type Address, type Hex } from 'viem'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const resultsDir = join(root, 'bench', 'results')
@@ -90,6 +90,7 @@ async function main() {
     await poster.coop.postDistribution({
       taskId, cycle: 0n, submitterIndex: selected.index, merkleRoot: list.root, listCid: list.root,
       rewardTotal: list.totalReward, bonusTotal: list.totalBonus,
+      scaleHead: zeroHash, // a task without SCALE rounds anchors no head
     })
     await setChainTime(time, start(2n) + params.distributionAuditWindow + 1n)
     await coop.finalizeDistribution({ taskId, cycle: 0n })

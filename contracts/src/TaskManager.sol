@@ -296,6 +296,8 @@ contract TaskManager is TaskManagerBase {
     /// @notice The selected node posts the Merkle root of (taskId, cycle, node, reward, bonus) leaves
     /// and the CID of the full list. `submitterIndex` is the poster's index in the cycle's
     /// submitter list; the contract checks that the attempt's draw falls in its weight interval.
+    /// `scaleHead` anchors the digest of the cycle's SCALE head with the list (zero when the task
+    /// has no SCALE rounds); it is final with the list and cleared if the list is voided.
     function postDistribution(
         uint256 taskId,
         uint256 cycle,
@@ -303,7 +305,8 @@ contract TaskManager is TaskManagerBase {
         bytes32 merkleRoot,
         bytes32 listCid,
         uint256 rewardTotal,
-        uint256 bonusTotal
+        uint256 bonusTotal,
+        bytes32 scaleHead
     ) external {
         Task storage task = _task(taskId);
         Cycle storage c = _cycles[taskId][cycle];
@@ -332,9 +335,10 @@ contract TaskManager is TaskManagerBase {
         c.postedAt = uint64(block.timestamp);
         c.merkleRoot = merkleRoot;
         c.listCid = listCid;
+        c.scaleHead = scaleHead;
         c.rewardTotal = rewardTotal;
         c.bonusTotal = bonusTotal;
-        emit DistributionPosted(taskId, cycle, msg.sender, uint8(attempt), merkleRoot, listCid, rewardTotal, bonusTotal);
+        emit DistributionPosted(taskId, cycle, msg.sender, uint8(attempt), merkleRoot, listCid, rewardTotal, bonusTotal, scaleHead);
     }
 
     /// @notice Makes a posted, unchallenged list final after its challenge window; returns the

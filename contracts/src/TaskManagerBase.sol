@@ -203,6 +203,7 @@ abstract contract TaskManagerBase is ITaskManager, ReentrancyGuard {
             c.postedAt = 0;
             c.merkleRoot = bytes32(0);
             c.listCid = bytes32(0);
+            c.scaleHead = bytes32(0);
             c.rewardTotal = 0;
             c.bonusTotal = 0;
         }

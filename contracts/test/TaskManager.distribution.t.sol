@@ -39,18 +39,45 @@ contract TaskManagerDistributionTest is TaskManagerFixture {
         assertEq(c.merkleRoot, MerkleBuilder.root(leavesOf(taskId, 0, payouts)), "root");
     }
 
+    function test_postDistribution_anchorsScaleHead() public {
+        warpToDistribution(taskId, 0);
+        Payout[] memory payouts = equalPayouts(taskId, 0, nodes4());
+        manager.recordSeed(taskId, 0);
+        (address selected, uint256 index) = _selected(0);
+        (uint256 rewardTotal, uint256 bonusTotal) = totals(payouts);
+        bytes32 root = MerkleBuilder.root(leavesOf(taskId, 0, payouts));
+        bytes32 head = sha256("head of cycle 0");
+        vm.expectEmit();
+        emit ITaskManager.DistributionPosted(taskId, 0, selected, 0, root, keccak256("list"), rewardTotal, bonusTotal, head);
+        vm.prank(selected);
+        manager.postDistribution(taskId, 0, index, root, keccak256("list"), rewardTotal, bonusTotal, head);
+        assertEq(manager.getCycle(taskId, 0).scaleHead, head, "head stored with the list");
+        vm.warp(block.timestamp + manager.getTask(taskId).params.distributionAuditWindow);
+        manager.finalizeDistribution(taskId, 0);
+        assertEq(manager.getCycle(taskId, 0).scaleHead, head, "head final with the list");
+    }
+
+    function test_postDistribution_zeroScaleHeadForTasksWithoutScale() public {
+        warpToDistribution(taskId, 0);
+        manager.recordSeed(taskId, 0);
+        (address selected, uint256 index) = _selected(0);
+        vm.prank(selected);
+        manager.postDistribution(taskId, 0, index, bytes32(uint256(1)), bytes32(0), 0, 0, bytes32(0));
+        assertEq(manager.getCycle(taskId, 0).scaleHead, bytes32(0), "no head");
+    }
+
     function test_postDistribution_revertsBeforeRoundCyclePlus2() public {
         vm.warp(roundStart(taskId, 2) - 1);
         (address selected, uint256 index) = _selected(0);
         vm.prank(selected);
         vm.expectRevert(abi.encodeWithSelector(ITaskManager.DistributionNotOpen.selector, taskId, 0, roundStart(taskId, 2)));
-        manager.postDistribution(taskId, 0, index, bytes32(uint256(1)), bytes32(0), 0, 0);
+        manager.postDistribution(taskId, 0, index, bytes32(uint256(1)), bytes32(0), 0, 0, bytes32(0));
     }
 
     function test_postDistribution_revertsForCycleWithoutSubmissions() public {
         warpToDistribution(taskId, 5);
         vm.expectRevert(abi.encodeWithSelector(ITaskManager.DistributionNotOpen.selector, taskId, 5, roundStart(taskId, 7)));
-        manager.postDistribution(taskId, 5, 0, bytes32(uint256(1)), bytes32(0), 0, 0);
+        manager.postDistribution(taskId, 5, 0, bytes32(uint256(1)), bytes32(0), 0, 0, bytes32(0));
     }
 
     function test_postDistribution_revertsForUnselectedNode() public {
@@ -60,11 +87,11 @@ contract TaskManagerDistributionTest is TaskManagerFixture {
         uint256 otherIndex = manager.getSubmission(taskId, 0, other).index;
         vm.prank(other);
         vm.expectRevert(abi.encodeWithSelector(ITaskManager.NotSelectedDistributor.selector, taskId, 0, 0, other));
-        manager.postDistribution(taskId, 0, otherIndex, bytes32(uint256(1)), bytes32(0), 0, 0);
+        manager.postDistribution(taskId, 0, otherIndex, bytes32(uint256(1)), bytes32(0), 0, 0, bytes32(0));
         // Nor may it borrow the selected node's index.
         vm.prank(other);
         vm.expectRevert(abi.encodeWithSelector(ITaskManager.NotSelectedDistributor.selector, taskId, 0, 0, other));
-        manager.postDistribution(taskId, 0, index, bytes32(uint256(1)), bytes32(0), 0, 0);
+        manager.postDistribution(taskId, 0, index, bytes32(uint256(1)), bytes32(0), 0, 0, bytes32(0));
     }
 
     function test_postDistribution_revertsOverBudget() public {
@@ -72,7 +99,7 @@ contract TaskManagerDistributionTest is TaskManagerFixture {
         (address selected, uint256 index) = _selected(0);
         vm.prank(selected);
         vm.expectRevert(abi.encodeWithSelector(ITaskManager.DistributionOverBudget.selector, BOUNTY_PER_ROUND + 1, BOUNTY_PER_ROUND, 0, 0));
-        manager.postDistribution(taskId, 0, index, bytes32(uint256(1)), bytes32(0), BOUNTY_PER_ROUND + 1, 0);
+        manager.postDistribution(taskId, 0, index, bytes32(uint256(1)), bytes32(0), BOUNTY_PER_ROUND + 1, 0, bytes32(0));
     }
 
     function test_postDistribution_revertsWhileAuditsPending() public {
@@ -82,14 +109,14 @@ contract TaskManagerDistributionTest is TaskManagerFixture {
         (address selected, uint256 index) = _selected(0);
         vm.prank(selected);
         vm.expectRevert(abi.encodeWithSelector(ITaskManager.AuditsPending.selector, taskId, 0, 1));
-        manager.postDistribution(taskId, 0, index, bytes32(uint256(1)), bytes32(0), 0, 0);
+        manager.postDistribution(taskId, 0, index, bytes32(uint256(1)), bytes32(0), 0, 0, bytes32(0));
     }
 
     function test_postDistribution_revertsWhenAlreadyPosted() public {
         warpToDistribution(taskId, 0);
         postAsSelected(taskId, 0, equalPayouts(taskId, 0, nodes4()));
         vm.expectRevert(abi.encodeWithSelector(ITaskManager.DistributionAlreadyPosted.selector, taskId, 0));
-        manager.postDistribution(taskId, 0, 0, bytes32(uint256(1)), bytes32(0), 0, 0);
+        manager.postDistribution(taskId, 0, 0, bytes32(uint256(1)), bytes32(0), 0, 0, bytes32(0));
     }
 
     function test_postDistribution_turnPassesWhenSelectedNodeIsSilent() public {
@@ -103,10 +130,10 @@ contract TaskManagerDistributionTest is TaskManagerFixture {
             uint256 firstIndex = manager.getSubmission(taskId, 0, first).index;
             vm.prank(first);
             vm.expectRevert(abi.encodeWithSelector(ITaskManager.NotSelectedDistributor.selector, taskId, 0, 1, first));
-            manager.postDistribution(taskId, 0, firstIndex, bytes32(uint256(1)), bytes32(0), 0, 0);
+            manager.postDistribution(taskId, 0, firstIndex, bytes32(uint256(1)), bytes32(0), 0, 0, bytes32(0));
         }
         vm.prank(second);
-        manager.postDistribution(taskId, 0, secondIndex, bytes32(uint256(1)), bytes32(0), 0, 0);
+        manager.postDistribution(taskId, 0, secondIndex, bytes32(uint256(1)), bytes32(0), 0, 0, bytes32(0));
         assertEq(manager.getCycle(taskId, 0).attempt, 1, "posted in attempt 1");
     }
 
@@ -120,7 +147,7 @@ contract TaskManagerDistributionTest is TaskManagerFixture {
         warpToDistribution(taskId, 0);
         vm.prank(selected);
         vm.expectRevert(abi.encodeWithSelector(ITaskManager.NotSelectedDistributor.selector, taskId, 0, 0, selected));
-        manager.postDistribution(taskId, 0, index, bytes32(uint256(1)), bytes32(0), 0, 0);
+        manager.postDistribution(taskId, 0, index, bytes32(uint256(1)), bytes32(0), 0, 0, bytes32(0));
     }
 
     // ─── challengeDistribution ───
@@ -146,13 +173,16 @@ contract TaskManagerDistributionTest is TaskManagerFixture {
         assertEq(uint256(c.status), uint256(ITaskManager.DistributionStatus.Pending), "back to pending");
         assertEq(c.attempt, 1, "next attempt");
         assertEq(c.turnStart, block.timestamp, "fresh window");
+        assertEq(c.scaleHead, bytes32(0), "voided list's head cleared");
+        assertEq(c.merkleRoot, bytes32(0), "voided list cleared");
         assertEq(manager.getNode(taskId, poster).stake, STAKE / 2, "poster slashed");
         assertTrue(manager.getSubmission(taskId, 0, poster).convicted, "poster convicted: never drawn again");
         assertEq(manager.getNode(taskId, poster).score, 0, "poster loses its reputation");
         assertGt(c.bonus, 0, "slash remainder joins this cycle's payout");
         // The next selected node posts a correct list including the bonus.
-        postAsSelected(taskId, 0, equalPayouts(taskId, 0, nodes4()));
+        address nextPoster = postAsSelected(taskId, 0, equalPayouts(taskId, 0, nodes4()));
         assertEq(manager.getCycle(taskId, 0).attempt, 1, "attempt 1 posted");
+        assertEq(manager.getCycle(taskId, 0).scaleHead, scaleHeadOf(taskId, 0, nextPoster), "new poster anchors its own head");
     }
 
     function test_challengeDistribution_rejectedLetsListStand() public {
@@ -243,7 +273,7 @@ contract TaskManagerDistributionTest is TaskManagerFixture {
         (address selected, uint256 index) = _selected(0);
         vm.prank(selected);
         vm.expectRevert(abi.encodeWithSelector(ITaskManager.DistributionAttemptsExhausted.selector, taskId, 0));
-        manager.postDistribution(taskId, 0, index, bytes32(uint256(1)), bytes32(0), 0, 0);
+        manager.postDistribution(taskId, 0, index, bytes32(uint256(1)), bytes32(0), 0, 0, bytes32(0));
         vm.expectEmit();
         emit ITaskManager.DistributionFailed(taskId, 0, BOUNTY_PER_ROUND, 0);
         manager.failDistribution(taskId, 0);
@@ -340,7 +370,7 @@ contract TaskManagerDistributionTest is TaskManagerFixture {
         manager.recordSeed(taskId, 0);
         (address selected, uint256 index) = lens.selectedDistributor(taskId, 0, 0);
         vm.prank(selected);
-        manager.postDistribution(taskId, 0, index, root, bytes32(0), BOUNTY_PER_ROUND / 2, 0);
+        manager.postDistribution(taskId, 0, index, root, bytes32(0), BOUNTY_PER_ROUND / 2, 0, bytes32(0));
         vm.warp(block.timestamp + 20);
         claimOne(taskId, 0, payouts, 0);
         claimOne(taskId, 0, payouts, 1);

@@ -33,7 +33,8 @@ interface ICoopTaskManager is ITaskManager {
         bytes32 merkleRoot,
         bytes32 listCid,
         uint256 rewardTotal,
-        uint256 bonusTotal
+        uint256 bonusTotal,
+        bytes32 scaleHead
     ) external;
     function finalizeDistribution(uint256 taskId, uint256 cycle) external;
     function failDistribution(uint256 taskId, uint256 cycle) external;

@@ -93,6 +93,9 @@ interface ITaskManager {
         address poster;
         bytes32 merkleRoot;
         bytes32 listCid;
+        // sha2-256 digest of the cycle's SCALE head (dag-cbor CIDv1: submissions, list, previous
+        // head), anchored by the poster with the list; zero for a task without SCALE rounds.
+        bytes32 scaleHead;
         uint256 rewardTotal;
         uint256 bonusTotal;
         uint256 rewardClaimed;
@@ -162,7 +165,7 @@ interface ITaskManager {
     event SlashShared(uint256 indexed auditId, address indexed winner, uint256 toWinner, uint256 toVoters, uint256 toPool);
     event VoteRewardClaimed(uint256 indexed auditId, address indexed voter, uint256 amount);
     event PastRoundsReopened(uint256 indexed taskId, address indexed node, uint64 until);
-    event DistributionPosted(uint256 indexed taskId, uint256 indexed cycle, address indexed poster, uint8 attempt, bytes32 merkleRoot, bytes32 listCid, uint256 rewardTotal, uint256 bonusTotal);
+    event DistributionPosted(uint256 indexed taskId, uint256 indexed cycle, address indexed poster, uint8 attempt, bytes32 merkleRoot, bytes32 listCid, uint256 rewardTotal, uint256 bonusTotal, bytes32 scaleHead);
     event DistributionRejected(uint256 indexed taskId, uint256 indexed cycle, address indexed poster, uint8 attempt);
     event DistributionFinalized(uint256 indexed taskId, uint256 indexed cycle, bytes32 merkleRoot, uint256 returnedReward, uint256 returnedBonus);
     event DistributionFailed(uint256 indexed taskId, uint256 indexed cycle, uint256 returnedReward, uint256 returnedBonus);

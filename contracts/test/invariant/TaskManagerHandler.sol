@@ -270,7 +270,7 @@ contract TaskManagerHandler {
         uint256 bonusTotal = (c.bonus / passed) * passed;
         bytes32 root = MerkleBuilder.root(_leaves(key.taskId, key.cycle, list));
         vm.prank(poster);
-        try manager.postDistribution(key.taskId, key.cycle, index, root, keccak256("list"), rewardTotal, bonusTotal) {
+        try manager.postDistribution(key.taskId, key.cycle, index, root, keccak256("list"), rewardTotal, bonusTotal, bytes32(0)) {
             _calls[keccak256("post.ok")]++;
         } catch {
             _calls[keccak256("post.refused")]++;

@@ -165,10 +165,20 @@ abstract contract TaskManagerFixture is TestBase {
         uint256 attempt = manager.currentDistributionAttempt(taskId, cycle);
         uint256 index;
         (poster, index) = lens.selectedDistributor(taskId, cycle, attempt);
+        _postAs(poster, index, taskId, cycle, payouts);
+    }
+
+    function _postAs(address poster, uint256 index, uint256 taskId, uint256 cycle, Payout[] memory payouts) private {
         (uint256 rewardTotal, uint256 bonusTotal) = totals(payouts);
         bytes32 root = MerkleBuilder.root(leavesOf(taskId, cycle, payouts));
+        bytes32 head = scaleHeadOf(taskId, cycle, poster);
         vm.prank(poster);
-        manager.postDistribution(taskId, cycle, index, root, keccak256("list"), rewardTotal, bonusTotal);
+        manager.postDistribution(taskId, cycle, index, root, keccak256("list"), rewardTotal, bonusTotal, head);
+    }
+
+    /// @dev A stand-in SCALE head digest, distinct per (task, cycle, poster).
+    function scaleHeadOf(uint256 taskId, uint256 cycle, address poster) internal pure returns (bytes32) {
+        return sha256(abi.encode("scale head", taskId, cycle, poster));
     }
 
     function claimRequest(uint256 taskId, uint256 cycle, Payout[] memory payouts, uint256 i)

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 
 import { buildDistribution, equalSplit } from '@coop/protocol'
-import { getAddress, keccak256, parseUnits, stringToHex, type Address } from 'viem'
+import { getAddress, keccak256, parseUnits, stringToHex, zeroHash, type Address } from 'viem'
 
 import { DistributionStatus, isContractError, setChainTime, taskParams, type TaskParams } from '../src/index.ts'
 import { rejection, startDevnet, type Devnet, type TestNode } from './helpers.ts'
@@ -57,6 +57,7 @@ test('a greedy list is challenged, upheld, voided; the next attempt posts the ho
     listCid: keccak256(stringToHex('greedy')),
     rewardTotal: list.totalReward,
     bonusTotal: 0n,
+    scaleHead: zeroHash, // a task without SCALE rounds anchors no head
   })
   const others = net.nodes.filter((node) => node !== greedy)
   const [challenger, voter] = others as [TestNode, TestNode]
@@ -98,6 +99,7 @@ test('a greedy list is challenged, upheld, voided; the next attempt posts the ho
         listCid: keccak256(stringToHex('honest')),
         rewardTotal: honest.totalReward,
         bonusTotal: honest.totalBonus,
+        scaleHead: zeroHash, // a task without SCALE rounds anchors no head
       })
     if (poster === greedy) {
       assert.ok(isContractError(await rejection(post), 'NotSelectedDistributor'))

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 
 import { buildDistribution, equalSplit, type Distribution } from '@coop/protocol'
-import { getAddress, keccak256, parseUnits, stringToHex, type Address } from 'viem'
+import { getAddress, keccak256, parseUnits, stringToHex, zeroHash, type Address } from 'viem'
 
 import {
   AuditKind,
@@ -57,6 +57,7 @@ async function distribute(cycle: bigint): Promise<Distribution> {
           listCid: root('x'),
           rewardTotal: 0n,
           bonusTotal: 0n,
+          scaleHead: zeroHash, // a task without SCALE rounds anchors no head
         }),
       )
       assert.ok(isContractError(refused, 'NotSelectedDistributor'))
@@ -77,6 +78,7 @@ async function distribute(cycle: bigint): Promise<Distribution> {
       listCid: root(`list ${cycle}`),
       rewardTotal: list.totalReward,
       bonusTotal: list.totalBonus,
+      scaleHead: zeroHash, // a task without SCALE rounds anchors no head
     })
     assert.equal(BigInt(posted.attempt), attempt)
     distributions.set(cycle, list)

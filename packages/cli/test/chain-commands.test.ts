@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test'
 
 import { coopActions, createCoopClient, createCoopTestClient, setChainTime } from '@coop/chain'
 import { buildDistribution, cyclePhases } from '@coop/protocol'
-import { parseUnits, sha256, stringToHex } from 'viem'
+import { parseUnits, sha256, stringToHex, zeroHash } from 'viem'
 
 import { rawCid } from '../src/cid.ts'
 import { runCli, startTestChain, type TestChain } from './helpers.ts'
@@ -119,7 +119,7 @@ describe('chain commands on anvil', () => {
     const entries = [{ node: node.address, reward: tokens('1000'), bonus: 0n }]
     const distribution = buildDistribution({ taskId: 1n, cycle: 0n, entries })
     const selected = await coop.selectedDistributor({ taskId: 1n, cycle: 0n, attempt: 0n })
-    await coop.postDistribution({ taskId: 1n, cycle: 0n, submitterIndex: selected.index, merkleRoot: distribution.root, listCid: sha256(stringToHex('list')), rewardTotal: tokens('1000'), bonusTotal: 0n })
+    await coop.postDistribution({ taskId: 1n, cycle: 0n, submitterIndex: selected.index, merkleRoot: distribution.root, listCid: sha256(stringToHex('list')), rewardTotal: tokens('1000'), bonusTotal: 0n, scaleHead: zeroHash })
     const noSource = await runCli(['claim', ...base, '--as', 'node-1', '--task', '1'])
     assert.equal(noSource.code, 2)
     assert.match(noSource.stderr, /--node-url/)

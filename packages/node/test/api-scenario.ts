@@ -19,7 +19,7 @@ import {
   type CoopTestClient,
   type TaskParams,
 } from '@coop/chain'
-import { getAddress, keccak256, maxUint256, parseUnits, stringToHex, type Address, type Hex } from 'viem'
+import { getAddress, keccak256, maxUint256, parseUnits, stringToHex, zeroHash, type Address, type Hex } from 'viem'
 
 export const STAKE = parseUnits('1000', 18)
 /** node-3 stakes only the minimum: it is rarely drawn as distributor (a convict's draw can only time out). */
@@ -117,6 +117,7 @@ export async function startScenario(): Promise<Scenario> {
         listCid: root('list cycle 0'),
         rewardTotal: list.totalReward,
         bonusTotal: list.totalBonus,
+        scaleHead: zeroHash, // a task without SCALE rounds anchors no head
       })
       distribution = list
       poster = selected.node

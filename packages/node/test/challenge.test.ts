@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test'
 import { approveErc20, coopActions, createCoopClient, createCoopTestClient, getChainTime, mine, taskManagerAbi, transferErc20, type CoopActions } from '@coop/chain'
 import { buildDistribution, cyclePhases } from '@coop/protocol'
 import { bundleTask } from '@coop/sdk'
-import { keccak256, maxUint256, parseEventLogs, parseUnits, type Address } from 'viem'
+import { keccak256, maxUint256, parseEventLogs, parseUnits, zeroHash, type Address } from 'viem'
 import { getLogs } from 'viem/actions'
 
 import { digestOfCid, startNode, type CoopNode } from '../src/index.ts'
@@ -101,6 +101,7 @@ test('a list that pays only its poster is challenged, upheld, and the poster sla
     listCid: keccak256('0x1157'),
     rewardTotal: wrong.totalReward,
     bonusTotal: 0n,
+    scaleHead: zeroHash, // a task without SCALE rounds anchors no head
   })
 
   const challenged = await waitFor(

@@ -15,23 +15,28 @@ export type PostDistributionParameters = WriteOptions & {
   listCid: Hex
   rewardTotal: bigint
   bonusTotal: bigint
+  /**
+   * 32-byte sha2-256 digest of the cycle's SCALE head (docs/scale.md), anchored with the list.
+   * Pass `zeroHash` only for a task without SCALE rounds.
+   */
+  scaleHead: Hex
 }
 
 export type PostDistributionReturnType = WriteResult<typeof taskManagerAbi> & {
   attempt: number
 }
 
-/** The selected node posts a cycle's distribution Merkle root (TaskManager.postDistribution). */
+/** The selected node posts a cycle's distribution Merkle root and SCALE head digest (TaskManager.postDistribution). */
 export async function postDistribution(
   client: AnyClient,
   parameters: PostDistributionParameters,
 ): Promise<PostDistributionReturnType> {
-  const { address, taskId, cycle, submitterIndex, merkleRoot, listCid, rewardTotal, bonusTotal, ...options } = parameters
+  const { address, taskId, cycle, submitterIndex, merkleRoot, listCid, rewardTotal, bonusTotal, scaleHead, ...options } = parameters
   const result = await writeContract(client, {
     abi: taskManagerAbi,
     address,
     functionName: 'postDistribution',
-    args: [taskId, cycle, submitterIndex, merkleRoot, listCid, rewardTotal, bonusTotal],
+    args: [taskId, cycle, submitterIndex, merkleRoot, listCid, rewardTotal, bonusTotal, scaleHead],
     ...options,
   })
   return { ...result, attempt: findEvent(result, 'DistributionPosted').args.attempt }

@@ -14,6 +14,7 @@ import {
   sha256,
   stringToHex,
   toBytes,
+  zeroHash,
   type Address,
   type Hex,
 } from 'viem'
@@ -431,6 +432,7 @@ export async function runDevnetDemo(options: DemoOptions = {}): Promise<DemoSumm
           listCid,
           rewardTotal: distribution.totalReward,
           bonusTotal: distribution.totalBonus,
+          scaleHead: zeroHash, // a task without SCALE rounds anchors no head
         }),
       )
       cycleSummary(cycle).distribution = {

@@ -6,17 +6,38 @@
 // poster, recomputes it, and challenges when the posted root differs. Finalizer and failer.
 import { DistributionStatus } from '@coop/chain'
 
-import { errorMessage } from '../errors.ts'
+import type { Hex } from 'viem'
+
+import { errorMessage, NodeError } from '../errors.ts'
 import { computeList, verifyListDocument } from './checks.ts'
 import { PROTOCOLS } from '../p2p/protocols.ts'
-import { confirmed, emit, putEvidence, requestNode, same, sleep, type TaskEnv } from './env.ts'
+import { confirmed, emit, putEvidence, requestNode, same, sleep, ZERO32, type TaskEnv } from './env.ts'
 
-export async function distribute(env: TaskEnv, cycle: bigint, attempt: bigint): Promise<void> {
+export type DistributeOptions = {
+  /**
+   * Digest of the cycle's SCALE head (docs/scale.md), anchored with the list. Required for a task
+   * with a `scale` section; a task without one anchors zero. (The head itself is built by
+   * @coop/protocol buildScaleHead; the caller passes its digest here.)
+   */
+  scaleHead?: Hex
+}
+
+/** The head digest to anchor: the given one, zero for a task without SCALE rounds, else an error. */
+function scaleHeadToAnchor(env: TaskEnv, cycle: bigint, options: DistributeOptions): Hex {
+  if (options.scaleHead !== undefined) return options.scaleHead
+  if (env.runtime.scale === null) return ZERO32
+  throw new NodeError('LIST_UNAVAILABLE', `cycle ${cycle} of SCALE task ${env.id} has no SCALE head to anchor with its list; pass distribute(..., { scaleHead })`, {
+    details: { taskId: env.id, cycle },
+  })
+}
+
+export async function distribute(env: TaskEnv, cycle: bigint, attempt: bigint, options: DistributeOptions = {}): Promise<void> {
   const { chain, store, content, sender, metrics, address } = env.node
   const selected = await chain.coop.selectedDistributor({ taskId: env.taskId, cycle, attempt })
   if (!same(selected.node, address)) return
   const state = await chain.coop.getCycle({ taskId: env.taskId, cycle })
   if (state.status !== DistributionStatus.Pending || state.openAudits !== 0 || state.openChallenges !== 0) return
+  const scaleHead = scaleHeadToAnchor(env, cycle, options)
   const c = Number(cycle)
   const intentRef = { kind: 'post' as const, taskId: env.id, cycle: c, key: attempt.toString() }
   // A list already prepared for this attempt (crash before/after sending) is reused as is.
@@ -31,10 +52,10 @@ export async function distribute(env: TaskEnv, cycle: bigint, attempt: bigint): 
   const { distribution } = computed
   const outcome = await sender.execute(
     intentRef,
-    { cid: computed.cid, merkleRoot: distribution.root, listCid: computed.digest, attempt: attempt.toString() },
+    { cid: computed.cid, merkleRoot: distribution.root, listCid: computed.digest, attempt: attempt.toString(), scaleHead },
     {
       functionName: 'postDistribution',
-      args: [env.taskId, cycle, selected.index, distribution.root, computed.digest, distribution.totalReward, distribution.totalBonus],
+      args: [env.taskId, cycle, selected.index, distribution.root, computed.digest, distribution.totalReward, distribution.totalBonus, scaleHead],
     },
   )
   if (confirmed(outcome)) {
