@@ -6,3 +6,5 @@ export { validateDelta, validateSoul, validateValue, isLink } from './model/vali
 export { toGraph, type PlainData } from './model/to-graph.ts'
 export { createStateClock } from './model/state-clock.ts'
 export { ham, hamCode, HamCode, mergeGraph, unionGraph, lexicallyAfter } from '@coop/protocol'
+export * from './wire/index.ts'
+export { startGraphRelay, type GraphRelay, type GraphRelayOptions } from './relay.ts'
