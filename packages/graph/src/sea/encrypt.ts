@@ -1,7 +1,7 @@
 import { GraphError } from '../errors.ts'
 import { seaAesKey } from './aes-key.ts'
 import { randomBytes, toBase64, utf8 } from './encoding.ts'
-import { seaText } from './parse.ts'
+import { seaStringify, seaText } from './parse.ts'
 import type { EncryptedMessage } from './types.ts'
 
 /** What SEA encrypts with: a passphrase / shared secret string, or a pair (its `epriv`), as gun. */
@@ -30,5 +30,5 @@ export async function encryptRaw(data: unknown, key: SeaKey): Promise<EncryptedM
 
 /** gun's `SEA.encrypt(data, key)`: the `SEA{"ct":…,"iv":…,"s":…}` string. */
 export async function encrypt(data: unknown, key: SeaKey): Promise<string> {
-  return `SEA${JSON.stringify(await encryptRaw(data, key))}`
+  return `SEA${seaStringify(await encryptRaw(data, key))}`
 }

@@ -1,7 +1,7 @@
 import { GraphError } from '../errors.ts'
 import { sha256, toBase64 } from './encoding.ts'
 import { importSignKey } from './keys.ts'
-import { isObject, isSeaString, seaParse, seaText } from './parse.ts'
+import { isObject, isSeaString, seaParse, seaStringify, seaText } from './parse.ts'
 import type { SeaPair, SignedMessage } from './types.ts'
 import { verifySignedMessage } from './verify.ts'
 
@@ -29,6 +29,6 @@ export async function signRaw(data: unknown, signer: Pick<SeaPair, 'pub' | 'priv
 
 /** gun's `SEA.sign(data, pair)`: the `SEA{"m":…,"s":…}` string. */
 export async function sign(data: unknown, signer: Pick<SeaPair, 'pub' | 'priv'>): Promise<string> {
-  return `SEA${JSON.stringify(await signRaw(data, signer))}`
+  return `SEA${seaStringify(await signRaw(data, signer))}`
 }
 

@@ -4,7 +4,7 @@
 
 import type { Graph, Soul, Value } from '../types.ts'
 import { signRaw } from './sign.ts'
-import { isObject } from './parse.ts'
+import { isObject, seaStringify } from './parse.ts'
 import type { SeaPair } from './types.ts'
 
 const PUB_CUT = /[^\w_-]/
@@ -35,7 +35,7 @@ export function userSigningPayload(soul: Soul, key: string, value: Value, state:
 /** A signed user-space value, as stored and sent: the JSON string `{":":value,"~":signature}`. */
 export async function signUserValue(soul: Soul, key: string, value: Value, state: number, signer: Pick<SeaPair, 'pub' | 'priv'>): Promise<string> {
   const signed = await signRaw(userSigningPayload(soul, key, value, state), signer)
-  return JSON.stringify({ ':': value, '~': signed.s })
+  return seaStringify({ ':': value, '~': signed.s })
 }
 
 /** Splits a stored user-space value into the value and its signature; undefined when it is not one. */

@@ -9,7 +9,7 @@ type CryptoKey = webcrypto.CryptoKey
 
 /**
  * Checks a SEA signature; true only when `s` is a valid ECDSA P-256 signature by `pub` over SHA-256 of
- * `m` (as gun's `SEA.verify` hashes it). Never throws for a bad signature or key: false.
+ * `m` (as gun's `SEA.verify` hashes it: sorted-key JSON for objects). Never throws for a bad signature or key: false.
  */
 export async function verifySignedMessage(message: SignedMessage, pub: string): Promise<boolean> {
   if (!isObject(message) || typeof message.s !== 'string' || !('m' in message)) return false
@@ -19,10 +19,19 @@ export async function verifySignedMessage(message: SignedMessage, pub: string): 
   } catch {
     return false
   }
-  const hash = await sha256(seaText(message.m))
   const signature = fromBase64(message.s)
+  if (await checkHash(key, signature, seaText(message.m))) return true
+  // gun without its YSON (e.g. a browser build) hashes JSON.stringify's insertion order: accept that too.
+  if (typeof message.m === 'object' && message.m !== null) {
+    const insertionOrder = JSON.stringify(message.m)
+    if (insertionOrder !== seaText(message.m)) return checkHash(key, signature, insertionOrder)
+  }
+  return false
+}
+
+async function checkHash(key: CryptoKey, signature: Uint8Array<ArrayBuffer>, text: string): Promise<boolean> {
   try {
-    return await globalThis.crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, signature, hash)
+    return await globalThis.crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, signature, await sha256(text))
   } catch {
     return false
   }
