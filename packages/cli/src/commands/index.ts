@@ -2,6 +2,7 @@
 import type { Command, CommandGroup } from '../args.ts'
 import { claimCommand } from './claim.ts'
 import { devnetCommand } from './devnet.ts'
+import { deviceKeygenCommand, deviceSendCommand, deviceVerifyCommand } from './device.ts'
 import { nodeStartCommand } from './node.ts'
 import { stakeCommand, unstakeCommand } from './stake.ts'
 import { statusCommand } from './status.ts'
@@ -18,9 +19,13 @@ export const commands: Command[] = [
   unstakeCommand,
   claimCommand,
   statusCommand,
+  deviceKeygenCommand,
+  deviceSendCommand,
+  deviceVerifyCommand,
 ]
 
 export const groups: CommandGroup[] = [
   { name: 'node', summary: 'run a Coop node' },
   { name: 'task', summary: 'create, fund, inspect and stop tasks' },
+  { name: 'device', summary: 'devices without wallets: keys, signed payloads, receipts, inclusion checks' },
 ]

@@ -11,7 +11,8 @@
 //   GET /api/tasks/:id/rounds/:cycle/proof/:position[?node=0x…]
 //     200 → { taskId, cycle, node, position, root, digest, leafCount, leaf (0x hex block bytes),
 //     leafCid, proof: { leafCid, path: [0x hex interior blocks, leaf's parent first] },
-//     submission: { digest, status, txHash } | null }   (submission: this node's submit intent)
+//     submission: { digest, status, txHash } | null,      (this node's submit intent)
+//     head: { digest, bytes (0x hex) } | null }           (the cycle's final SCALE head, when held)
 //     errors: 404 ROUND_NOT_FOUND / ROUND_NOT_BUILT, 410 LEAVES_PRUNED, 400 INDEX_OUT_OF_RANGE.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
@@ -29,6 +30,8 @@ export interface DeviceService {
   ingest(taskId: string, bytes: Uint8Array): Promise<DeviceReceipt>
   proveLeaf(taskId: string, cycle: number, position: number, node?: string): Promise<LeafProof & { node: string }>
   submission(taskId: string, cycle: number): { digest: string; status: string; txHash: string | null } | null
+  /** The final SCALE head of the cycle this node holds (its digest is anchored on-chain), if any. */
+  head?(taskId: string, cycle: number): { digest: string; bytes: Uint8Array } | undefined
 }
 
 const CBOR_TYPES = new Set(['application/cbor', 'application/octet-stream'])
@@ -124,6 +127,7 @@ export async function handleDeviceRequest(
       leafCid: proof.leafCid,
       proof: { leafCid: proof.proof.leafCid, path: proof.proof.path.map((entry) => bytesToHex(entry.block)) },
       submission: nodeParam === undefined ? devices.submission(taskId, cycle) : null,
+      head: devices.head?.(taskId, cycle) ?? null,
     })
     return 'proof'
   }
