@@ -150,4 +150,37 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX scale_round_blocks_cid ON scale_round_blocks (cid);
   `,
+  // 4: SCALE heads, replica acks and compact state (issue 4; packages/node/src/scale/scale-state.ts).
+  // Heads of finalized cycles are kept forever (a few hundred bytes each: the history a verifier
+  // checks); acks are the signed answers of replicas holding this node's round DAGs; scale_state
+  // is one compact JSON object per task that outlives pruning.
+  `
+  CREATE TABLE scale_heads (
+    task_id TEXT NOT NULL,
+    cycle INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    cid TEXT NOT NULL,
+    prev TEXT,
+    bytes BLOB NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('built', 'final')),
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (task_id, cycle, digest)
+  );
+  CREATE INDEX scale_heads_final ON scale_heads (task_id, status, cycle);
+  CREATE TABLE scale_replica_acks (
+    task_id TEXT NOT NULL,
+    cycle INTEGER NOT NULL,
+    node TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    root TEXT NOT NULL,
+    signed BLOB NOT NULL,
+    acked_at INTEGER NOT NULL,
+    PRIMARY KEY (task_id, cycle, node, holder)
+  );
+  CREATE TABLE scale_state (
+    task_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ]
