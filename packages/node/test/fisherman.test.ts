@@ -16,7 +16,7 @@ import type { Address, Hex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 
 import { createMetrics, digestOfCid, cidFromDigest } from '../src/index.ts'
-import { checkRoundLeaves, LEAF_EVIDENCE, noAnswerSigner } from '../src/roles/fisherman.ts'
+import { checkRoundLeaves, judgeLeafEvidence, LEAF_EVIDENCE, noAnswerSigner } from '../src/roles/fisherman.ts'
 import type { TaskEnv } from '../src/roles/env.ts'
 import { LEAF_PROTOCOL, LEAF_REQUEST_TYPE, LEAF_RESPONSE_TYPE, leafService, type LeafService } from '../src/scale/leaf-protocol.ts'
 import { RoundStore } from '../src/scale/round-store.ts'
@@ -213,4 +213,41 @@ test('fisherman: honest rounds pass; forged leaves, refusals and silence become 
   assert.equal(unknown.ok, 'unknown')
   const mute = await checkRoundLeaves(silentEnv, { cycle: 4n, submitter: submitter as Address, root: honest.digest!, seed, deadlineMs: Date.now() + 2_500 })
   assert.equal(mute.ok, false)
+})
+
+test('voters: evidence counts only as the accused\'s own signed answer about this very round; otherwise they check for themselves', { timeout: 40_000 }, async () => {
+  const env = auditorEnv(() => server.multiaddrs()[0])
+  const seed = `0x${'cd'.repeat(32)}` as Hex
+  const soon = () => Date.now() + 4_000
+  const honest = await rounds.buildOwnRound(TASK, 7, honestLeaves(TASK, 7, submitter, 24))
+  const forged = await rounds.buildOwnRound(TASK, 8, honestLeaves(TASK, 8, submitter, 24).map((leaf) => ({ i: leaf.i, digest: new Uint8Array(32).fill(1) })))
+  const facts = (cycle: number, root: Hex) => ({ cycle: BigInt(cycle), accused: submitter, root, seed, deadlineMs: soon() })
+
+  const caught = await checkRoundLeaves(env, { cycle: 8n, submitter, root: forged.digest!, seed, deadlineMs: soon() })
+  assert.equal(caught.ok, false)
+  const forgedEvidence = (caught as { evidence: Record<string, unknown> }).evidence
+  assert.equal((await judgeLeafEvidence(env, forgedEvidence, facts(8, forged.digest!)))?.side, 'uphold')
+
+  // The same signed answer presented against another round proves nothing: the voter checks round 7 itself.
+  assert.equal((await judgeLeafEvidence(env, forgedEvidence, facts(7, honest.digest!)))?.side, 'reject')
+  // An honest signed answer dressed up as "invalid" evidence.
+  const honestAnswer = await ask({ task: TASK, cycle: 7, root: honest.digest!, index: 5 })
+  const framed = { type: LEAF_EVIDENCE.invalid, index: 5, response: honestAnswer.signed }
+  assert.equal((await judgeLeafEvidence(env, framed, facts(7, honest.digest!)))?.side, 'reject')
+  // Tampered envelope bytes: not the accused's signature any more → own check.
+  const tampered = (forgedEvidence.response as Uint8Array).slice()
+  tampered[tampered.length - 70] = (tampered[tampered.length - 70] as number) ^ 1
+  assert.equal((await judgeLeafEvidence(env, { ...forgedEvidence, response: tampered }, facts(7, honest.digest!)))?.side, 'reject')
+  // Missing evidence: own sample.
+  assert.equal((await judgeLeafEvidence(env, undefined, facts(7, honest.digest!)))?.side, 'reject')
+  assert.equal((await judgeLeafEvidence(env, undefined, facts(8, forged.digest!)))?.side, 'uphold')
+
+  // "No answer" evidence: the voter asks for that leaf itself.
+  const noAnswer = (index: number) => ({ type: LEAF_EVIDENCE.noAnswer, index })
+  assert.equal((await judgeLeafEvidence(env, noAnswer(3), facts(7, honest.digest!)))?.side, 'reject', 'it answers now')
+  assert.equal((await judgeLeafEvidence(env, noAnswer(10_000), facts(7, honest.digest!)))?.side, 'reject', 'no such leaf: nothing to answer')
+  const discarded = await rounds.buildOwnRound(TASK, 9, honestLeaves(TASK, 9, submitter, 24))
+  await rounds.deleteLeaves(TASK, 9)
+  assert.equal((await judgeLeafEvidence(env, noAnswer(3), { ...facts(9, discarded.digest!), deadlineMs: Date.now() + 2_500 }))?.side, 'uphold', 'still no answer')
+  assert.equal(await judgeLeafEvidence(env, noAnswer(3), { ...facts(9, discarded.digest!), deadlineMs: Date.now() + 300 }), undefined, 'too little time: abstain')
 })

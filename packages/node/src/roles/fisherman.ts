@@ -224,26 +224,33 @@ export async function leafVote(env: TaskEnv, audit: AuditRow, deadlineMs: number
     env.node.chain.coop.getSubmission({ taskId: env.taskId, cycle, node: accused }),
     env.node.chain.coop.getCycle({ taskId: env.taskId, cycle }),
   ])
-  const root = submission.root.toLowerCase() as Hex
   const evidence = await loadEvidence(env, audit)
-  const answer = evidence ? await signedAnswerOf(env, evidence, accused, audit.cycle, root) : undefined
+  return judgeLeafEvidence(env, evidence, { cycle, accused, root: submission.root, seed: state.seed, deadlineMs })
+}
+
+/**
+ * The voter's judgement of SCALE audit evidence against the chain's facts (the accused's on-chain
+ * root and the cycle seed): see leafVote. Evidence only counts when it is the accused's own signed
+ * answer about this very task, cycle and root; anything else makes us check for ourselves.
+ */
+export async function judgeLeafEvidence(
+  env: TaskEnv,
+  evidence: Record<string, unknown> | undefined,
+  facts: { cycle: bigint; accused: Address; root: Hex; seed: Hex; deadlineMs: number },
+): Promise<LeafVote | undefined> {
+  const { cycle, accused, seed, deadlineMs } = facts
+  const root = facts.root.toLowerCase() as Hex
+  const answer = evidence ? await signedAnswerOf(env, evidence, accused, Number(cycle), root) : undefined
   if (answer) {
-    const request: LeafRequest = { task: env.id, cycle: audit.cycle, root, index: answer.index }
+    const request: LeafRequest = { task: env.id, cycle: Number(cycle), root, index: answer.index }
     const check = checkLeafAnswer(answer.body, request)
     if (!check.ok) return { side: 'uphold', reason: `the accused's signed answer for leaf ${answer.index} is false: ${check.reason}` }
-    const verdict = await leafAudit(env, check.value, answer.index, cycle, state.seed, accused)
+    const verdict = await leafAudit(env, check.value, answer.index, cycle, seed, accused)
     if (!verdict.ok) return { side: 'uphold', reason: `leaf ${answer.index} fails the task's leafAudit: ${verdict.reason}` }
     return { side: 'reject', reason: `the accused's signed leaf ${answer.index} verifies and passes leafAudit` }
   }
   const claimedIndex = evidence?.type === LEAF_EVIDENCE.noAnswer && typeof evidence.index === 'number' && Number.isSafeInteger(evidence.index) ? evidence.index : undefined
-  const check = await checkRoundLeaves(env, {
-    cycle,
-    submitter: accused,
-    root,
-    seed: state.seed,
-    deadlineMs,
-    ...(claimedIndex !== undefined ? { positions: [claimedIndex] } : {}),
-  })
+  const check = await checkRoundLeaves(env, { cycle, submitter: accused, root, seed, deadlineMs, ...(claimedIndex !== undefined ? { positions: [claimedIndex] } : {}) })
   if (check.ok === 'unknown') return undefined
   if (check.ok) return { side: 'reject', reason: claimedIndex !== undefined ? `the accused answers leaf ${claimedIndex} correctly` : 'our own sample of the round passes' }
   // Keep our own evidence too (a later voter or a post-mortem may want it).
