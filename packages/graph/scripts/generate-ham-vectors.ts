@@ -45,7 +45,7 @@ const recordingSetTimeout = function (fn: () => void, ms?: number, ...rest: unkn
     deferredRuns++
     return realSetTimeout(() => {}, 0)
   }
-  return realSetTimeout(fn, ms, ...rest)
+  return realSetTimeout(fn as (...args: unknown[]) => void, ms, ...(rest as []))
 }
 Object.assign(recordingSetTimeout, realSetTimeout)
 globalThis.setTimeout = recordingSetTimeout as typeof setTimeout

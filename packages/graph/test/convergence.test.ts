@@ -58,7 +58,7 @@ test('replicas converge under random partitions, delays, duplicates and reorderi
             if (op.a % size !== op.b % size) net.cut(op.a % size, op.b % size)
           } else if (op.kind === 'restore') {
             net.restore(op.a % size, op.b % size)
-          } else {
+          } else if (op.kind === 'advance') {
             await net.advance(op.ms)
           }
         }

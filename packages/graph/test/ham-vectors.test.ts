@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { ham, HamCode, hamCode, mergeGraph, type Value } from '@coop/protocol'
+import { ham, HamCode, hamCode, mergeGraph, type Graph, type Value } from '@coop/protocol'
 
 type HamVector = {
   machine: number
@@ -47,7 +47,7 @@ test('ham() gives gun’s outcome on every vector', () => {
 
 test('mergeGraph() buckets every vector the way gun treats it', () => {
   for (const c of file.cases) {
-    const current = c.current === null ? {} : { s: { _: { '#': 's', '>': { k: c.current.state } }, k: c.current.value } }
+    const current: Graph = c.current === null ? {} : { s: { _: { '#': 's', '>': { k: c.current.state } }, k: c.current.value } }
     const delta = { s: { _: { '#': 's', '>': { k: c.incomingState } }, k: c.incomingValue } }
     const result = mergeGraph(current, delta, c.machine)
     const where = result.applied.s ? 'apply' : result.deferred.s ? 'defer' : 'skip'
@@ -62,5 +62,19 @@ test('hamCode and ham agree', () => {
     assert.equal(code === HamCode.defer, 'defer' in outcome)
     assert.equal(code === HamCode.historical, 'historical' in outcome)
     assert.equal(code === HamCode.takeIncoming, 'converge' in outcome && outcome.incoming)
+  }
+})
+
+test('ham.json is exactly what running gun produces now (the generator is deterministic)', async () => {
+  const { execFileSync } = await import('node:child_process')
+  const { mkdtempSync, rmSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const dir = mkdtempSync(join(tmpdir(), 'coop-ham-'))
+  try {
+    const out = join(dir, 'ham.json')
+    execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'scripts', 'generate-ham-vectors.ts'), '--out', out], { stdio: 'ignore' })
+    assert.equal(readFileSync(out, 'utf8'), readFileSync(join(import.meta.dirname, '..', '..', 'protocol', 'vectors', 'ham.json'), 'utf8'))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 })
