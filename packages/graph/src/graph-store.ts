@@ -25,7 +25,7 @@ const SET_OUTCOMES: readonly SetOutcome[] = ['deferred', 'historical', 'unchange
 // In memory a set resolves at once; these shared, already-settled promises make that allocation-free.
 const SETTLED: readonly Promise<SetOutcome>[] = SET_OUTCOMES.map((outcome) => Promise.resolve(outcome))
 
-/** Nodes are null-prototype objects so any key GUN allows is a plain own property. */
+/** A node as held in memory: GUN's shape, plain objects (see stateOf). */
 type StoredNode = GraphNode
 
 export class GraphStore {
@@ -158,7 +158,7 @@ export class GraphStore {
       return Promise.reject(new GraphError('FUTURE_STATE', 'A state is further in the future than this store defers', { details: { state: keyState, maxDeferMs: this.#maxDeferMs } }))
     }
     let node = this.#nodes.get(soul)
-    const currentState = node === undefined ? undefined : node._['>'][key]
+    const currentState = node === undefined ? undefined : stateOf(node, key)
     const currentValue = currentState === undefined ? undefined : ((node as StoredNode)[key] as Value)
     const code = hamCode(now, keyState, currentState, value, currentValue)
     let applied: Graph | undefined
@@ -194,7 +194,7 @@ export class GraphStore {
   get(soul: Soul, key?: string): GraphNode | undefined {
     const node = this.#nodes.get(soul)
     if (node === undefined || key === undefined) return node
-    const state = node._['>'][key]
+    const state = stateOf(node, key)
     if (state === undefined) return undefined
     const one: Graph = {}
     putKey(one, soul, key, node[key] as Value, state)
@@ -204,12 +204,13 @@ export class GraphStore {
   /** The current value of one key (no allocation), undefined when the key is unknown. */
   value(soul: Soul, key: string): Value | undefined {
     const node = this.#nodes.get(soul)
-    return node === undefined || node._['>'][key] === undefined ? undefined : (node[key] as Value)
+    return node === undefined || stateOf(node, key) === undefined ? undefined : (node[key] as Value)
   }
 
   /** The HAM state of one key, undefined when unknown. */
   state(soul: Soul, key: string): number | undefined {
-    return this.#nodes.get(soul)?._['>'][key]
+    const node = this.#nodes.get(soul)
+    return node === undefined ? undefined : stateOf(node, key)
   }
 
   /** The next state of the store's GUN-style state clock (strictly increasing; what `set` stamps by default). */
@@ -285,7 +286,7 @@ export class GraphStore {
       if (this.#storage !== undefined) this.#maturedDeferrals.push(deferral)
       const { soul, key, value, state } = deferral
       const node = this.#nodes.get(soul)
-      const currentState = node === undefined ? undefined : node._['>'][key]
+      const currentState = node === undefined ? undefined : stateOf(node, key)
       const currentValue = currentState === undefined ? undefined : (node?.[key] as Value)
       const code = hamCode(now, state, currentState, value, currentValue)
       if (code === HamCode.takeIncoming) {
@@ -339,11 +340,11 @@ export class GraphStore {
       let count = 0
       let dirty: Set<string> | undefined
       for (const key in incoming) {
-        if (key === '_' || !Object.hasOwn(incoming, key)) continue
+        if (key === '_') continue // (validated: a plain object, so for-in yields own keys only)
         count++
         const state = states[key] as number
         const value = incoming[key] as Value
-        const currentState = nodeStates === undefined ? undefined : nodeStates[key]
+        const currentState = nodeStates === undefined ? undefined : stateIn(nodeStates, key)
         const currentValue = currentState === undefined ? undefined : ((node as StoredNode)[key] as Value)
         const code = hamCode(now, state, currentState, value, currentValue)
         if (code === HamCode.takeIncoming) {
@@ -555,9 +556,22 @@ export class GraphStore {
 }
 
 function newNode(soul: Soul): StoredNode {
-  const node = Object.create(null) as StoredNode
-  node._ = { '#': soul, '>': Object.create(null) as Record<string, number> }
-  return node
+  return { _: { '#': soul, '>': {} } }
+}
+
+/**
+ * A key's state, undefined when the key is unknown. Nodes are plain objects (so they compare and
+ * serialize like any graph); `__proto__` is refused at validation, and a name Object.prototype
+ * has (`constructor`, `toString`…) is not a number there, so it reads as unknown until written.
+ */
+function stateOf(node: StoredNode, key: string): number | undefined {
+  const state = node._['>'][key]
+  return typeof state === 'number' ? state : undefined
+}
+
+function stateIn(states: Record<string, number>, key: string): number | undefined {
+  const state = states[key]
+  return typeof state === 'number' ? state : undefined
 }
 
 /** A node with the first `count` keys of `incoming` (all applied so far). */

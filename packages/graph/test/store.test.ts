@@ -35,10 +35,25 @@ test('put applies newer keys, reports older and future ones, and get/value/state
   assert.deepEqual(store.get('a', 'y'), { _: { '#': 'a', '>': { y: 20 } }, y: 'yo' })
   assert.equal(store.get('a', 'nope'), undefined)
   assert.equal(store.get('nope'), undefined)
-  assert.deepEqual(JSON.parse(JSON.stringify(store.get('a'))), { _: { '#': 'a', '>': { x: 10, y: 20 } }, x: 1, y: 'yo' })
+  assert.deepEqual(store.get('a'), { _: { '#': 'a', '>': { x: 10, y: 20 } }, x: 1, y: 'yo' })
   const duplicate = await store.put(node('a', { y: ['yo', 20] }))
   assert.deepEqual(duplicate, { applied: {}, deferred: {}, historical: {} }, 'an exact duplicate changes nothing and is in no bucket')
   await store.close()
+})
+
+test('keys named like Object.prototype members are ordinary keys', async () => {
+  const store = await GraphStore.open({ clock: () => 1000 })
+  assert.equal(store.value('a', 'constructor'), undefined)
+  await store.put(node('a', { x: [1, 1] }))
+  assert.equal(store.value('a', 'constructor'), undefined)
+  assert.equal(store.state('a', 'toString'), undefined)
+  const result = await store.put(node('a', { constructor: ['c', 5], toString: [null, 5], hasOwnProperty: [false, 5] }))
+  assert.deepEqual(result.applied, node('a', { constructor: ['c', 5], toString: [null, 5], hasOwnProperty: [false, 5] }))
+  assert.equal(store.value('a', 'constructor'), 'c')
+  assert.equal(store.value('a', 'toString'), null)
+  assert.deepEqual(store.graphSince(4), node('a', { constructor: ['c', 5], toString: [null, 5], hasOwnProperty: [false, 5] }))
+  assert.equal(await store.set('a', 'valueOf', 1, 7), 'applied')
+  assert.equal(store.value('a', 'valueOf'), 1)
 })
 
 test('set stamps with a strictly increasing state clock and reports outcomes', async () => {
