@@ -1,18 +1,26 @@
 import {
+  type DeviceScheme,
+  type RoundDag,
   auditProbabilityBps,
   auditorIndices,
+  buildRoundDag,
   cumulativeWeights,
+  inclusionProof,
   isSampled,
   reputationWeight,
+  sampleLeafPositions,
   selectDistributor,
+  signDevicePayload,
+  verifyDevicePayload,
+  verifyInclusion,
 } from '@coop/protocol'
 import { encodeAbiParameters, getAddress, keccak256, stringToHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { decodeValue, encodeValue, submissionRoot } from './cid.ts'
-import { isTaskDefinition, resolveRoute, taskDefinitionProblems } from './define-task.ts'
+import { RAW_CODE, decodeValue, encodeValue, parseCid, submissionRoot } from './cid.ts'
+import { isTaskDefinition, resolveRoute, scaleSettings, taskDefinitionProblems } from './define-task.ts'
 import { SdkError } from './errors.ts'
 import { type LogSink, type MemoryKv, type MemoryStore, createMemoryContext, createMemoryKv, createMemoryStore, derivePrivateKey, withRound } from './memory.ts'
-import type { Address, AuditVerdict, Behaviour, Bounty, DistributionShare, Hex, RoundInfo, TaskContext, TaskDefinition } from './types.ts'
+import type { Address, AuditVerdict, Behaviour, Bounty, DevicePayloadView, DistributionShare, Hex, RoundInfo, TaskContext, TaskDefinition } from './types.ts'
 
 // An offline simulator of a task network for task authors: every simulated node runs the task
 // in-process with its own kv and store; sampling, auditor assignment and distributor selection
@@ -41,6 +49,25 @@ export interface HarnessOptions {
   seed?: Hex
   /** Receives every ctx.log call of every node. */
   log?: (node: Address, level: 'info' | 'warn' | 'error', msg: string, data?: unknown) => void
+  /**
+   * SCALE ingest tasks: simulated wallet-less devices (deterministic keys, ed25519 and secp256k1
+   * alternating). Each cycle device d signs `readings` payloads for the cycle and posts them to
+   * node (d + cycle) mod nodes, which verifies them like the node's ingest (size, shape, task,
+   * round, signature, replay, then the task's `scale.ingest.accept`).
+   */
+  devices?: {
+    count?: number
+    readings?: number
+    /** The body of reading `seq` of device `device` in `round` (default `{ device, seq }`). */
+    body?: (input: { device: number; publicKey: Hex; scheme: DeviceScheme; seq: number; round: RoundInfo }) => unknown
+  }
+}
+
+/** What a simulated node's ingest did in a cycle. */
+export interface HarnessIngest {
+  node: Address
+  accepted: number
+  rejected: { device: Hex; code: string; reason: string }[]
 }
 
 export interface HarnessNode {
@@ -64,11 +91,15 @@ export interface HarnessSubmission {
   probabilityBps: bigint
   sampled: boolean
   auditors: Address[]
+  /** SCALE tasks: the round DAG (its root is `root`). */
+  dag?: RoundDag
 }
 
 export interface HarnessAudit {
   submitter: Address
   auditor: Address
+  /** SCALE tasks: the leaf positions the fisherman sampled (sampleLeafPositions from the seed). */
+  positions?: number[]
   verdict?: AuditVerdict
   /** The audit function threw (no accusation is raised for an auditor's own failure). */
   error?: string
@@ -91,7 +122,9 @@ export interface CycleReport {
   distribution: DistributionShare[]
   /** Every other node recomputed the same distribution list. */
   distributionAgreed: boolean
-  errors: { node: Address; phase: 'work' | 'submission' | 'audit' | 'distribution'; error: string }[]
+  errors: { node: Address; phase: 'work' | 'submission' | 'audit' | 'distribution' | 'ingest'; error: string }[]
+  /** SCALE ingest tasks: per node, the device payloads accepted and refused this cycle. */
+  ingest?: HarnessIngest[]
 }
 
 export interface HarnessReport {
@@ -180,6 +213,19 @@ export function createHarness(task: TaskDefinition<any, any>, options: HarnessOp
     }
   })
   const byAddress = new Map(nodes.map((node) => [node.address.toLowerCase(), node]))
+  const scale = scaleSettings(task)
+  const deviceCount = options.devices?.count ?? 4
+  const readings = options.devices?.readings ?? 2
+  const devices = Array.from({ length: scale?.ingest ? deviceCount : 0 }, (_, d) => {
+    const scheme: DeviceScheme = d % 2 === 0 ? 'ed25519' : 'secp256k1'
+    const privateKey = derivePrivateKey(`device-${d}`)
+    const publicKey = signDevicePayload(privateKey, scheme, { taskId: '0', round: 0, seq: 0, body: null }).payload.device
+    return { index: d, scheme, privateKey, publicKey, seq: 0 }
+  })
+  /** Per node: payloads accepted for a cycle (arrival order) and the replay watermark per device. */
+  const inboxes = new Map<Address, { payloads: Map<number, Uint8Array[]>; lastSeq: Map<string, number> }>(
+    nodes.map((node) => [node.address, { payloads: new Map(), lastSeq: new Map() }]),
+  )
 
   function roundInfo(round: number, cycle: number, seed?: Hex): RoundInfo {
     return { taskId, round, cycle, startTime: startTime + round * roundLength, roundLength, ...(seed ? { seed } : {}) }
@@ -196,6 +242,44 @@ export function createHarness(task: TaskDefinition<any, any>, options: HarnessOp
     const query = Object.fromEntries(new URLSearchParams(search ?? ''))
     const answer = await route.handler({ method: 'POST', path: pathname ?? path, query, body: wireBody }, node.context(round))
     return answer === undefined ? null : decodeValue(encodeValue(answer))
+  }
+
+  /** A node's ingest of one payload: the node's checks (@coop/protocol), then the task's accept hook. */
+  async function ingestPayload(node: HarnessNode, bytes: Uint8Array, round: RoundInfo): Promise<void> {
+    const inbox = inboxes.get(node.address) as { payloads: Map<number, Uint8Array[]>; lastSeq: Map<string, number> }
+    const { payload } = verifyDevicePayload(bytes, {
+      maxBytes: scale?.ingest?.maxPayloadBytes ?? 0,
+      expectedTaskId: taskId.toString(),
+      round: { current: round.round, accept: [-1, 0] },
+      lastSeq: (device) => inbox.lastSeq.get(device),
+    })
+    const accept = task.scale?.ingest?.accept
+    if (accept) {
+      const verdict = await accept(payload as DevicePayloadView, round, node.context(round))
+      if (!verdict.ok) throw Object.assign(new Error(`the task refused the payload: ${verdict.reason}`), { code: 'REJECTED' })
+    }
+    inbox.lastSeq.set(payload.device, payload.seq)
+    const list = inbox.payloads.get(payload.round) ?? []
+    list.push(bytes)
+    inbox.payloads.set(payload.round, list)
+  }
+
+  /** A fisherman audit: each sampled leaf with its inclusion proof (re-hashed), then scale.leafAudit. */
+  async function fishermanAudit(dag: RoundDag, positions: number[], submitter: Address, auditor: HarnessNode, round: RoundInfo): Promise<AuditVerdict> {
+    const leafAudit = task.scale?.leafAudit
+    if (!leafAudit) throw new SdkError('INVALID_TASK', 'the task has no scale.leafAudit')
+    for (const position of positions) {
+      const proof = inclusionProof(dag, position)
+      const block = dag.blocks.get(proof.leafCid) as Uint8Array
+      if (!verifyInclusion(dag.digest, position, block, proof)) return { ok: false, reason: `leaf ${position} does not verify against the root` }
+      const leaf = parseCid(proof.leafCid).code === RAW_CODE ? new Uint8Array(block) : decodeValue(block)
+      const verdict = await leafAudit(leaf, position, round, submitter, auditor.context(round))
+      if (!verdict || (verdict.ok !== true && !(verdict.ok === false && typeof verdict.reason === 'string'))) {
+        throw new SdkError('INVALID_VALUE', 'scale.leafAudit must return { ok: true } or { ok: false, reason }')
+      }
+      if (!verdict.ok) return verdict
+    }
+    return { ok: true }
   }
 
   let nextCycle = 0
@@ -219,11 +303,50 @@ export function createHarness(task: TaskDefinition<any, any>, options: HarnessOp
       }),
     )
 
+    // Devices post their readings for the round (SCALE ingest tasks).
+    let ingest: HarnessIngest[] | undefined
+    if (scale?.ingest) {
+      ingest = nodes.map((node) => ({ node: node.address, accepted: 0, rejected: [] }))
+      for (const device of devices) {
+        const target = nodes[(device.index + cycle) % nodes.length] as HarnessNode
+        const report = ingest[target.index] as HarnessIngest
+        for (let k = 0; k < readings; k++) {
+          const seq = device.seq++
+          const body = options.devices?.body?.({ device: device.index, publicKey: device.publicKey, scheme: device.scheme, seq, round: workRound }) ?? { device: device.index, seq }
+          const { bytes } = signDevicePayload(device.privateKey, device.scheme, { taskId: taskId.toString(), round: cycle, seq, body })
+          try {
+            await ingestPayload(target, bytes, workRound)
+            report.accepted += 1
+          } catch (error) {
+            const code = (error as { code?: unknown }).code
+            report.rejected.push({ device: device.publicKey, code: typeof code === 'string' ? code : 'ERROR', reason: message(error) })
+          }
+        }
+      }
+    }
+
     // Round `cycle + 1`: submissions (encoded like on the wire), then sampling from the seed.
     const submitRound = roundInfo(cycle + 1, cycle)
-    const submitted: { node: HarnessNode; encoded: Uint8Array; root: { cid: string; digest: Hex } }[] = []
+    const submitted: { node: HarnessNode; encoded: Uint8Array; root: { cid: string; digest: Hex }; dag?: RoundDag }[] = []
     for (const node of nodes) {
       try {
+        if (scale) {
+          // A SCALE submission is the root of the node's round DAG (an empty round is not submitted).
+          let leaves: unknown
+          if (scale.ingest) {
+            const payloads = inboxes.get(node.address)?.payloads.get(cycle) ?? []
+            leaves = task.scale?.ingest?.leaves && payloads.length > 0 ? await task.scale.ingest.leaves(payloads.map((p) => new Uint8Array(p)), submitRound, node.context(submitRound)) : payloads
+          } else {
+            if (!task.submission) throw new SdkError('INVALID_TASK', 'the task has no submission()')
+            leaves = await task.submission(submitRound, node.context(submitRound))
+          }
+          if (!Array.isArray(leaves)) throw new SdkError('INVALID_VALUE', 'the leaves of a round DAG must be an array')
+          if (leaves.length === 0) continue
+          const dag = buildRoundDag(leaves)
+          for (const [cid, bytes] of dag.blocks) node.store.blocks.set(cid, bytes)
+          submitted.push({ node, encoded: encodeValue({ root: dag.root, leafCount: dag.size }), root: { cid: dag.root, digest: dag.digest }, dag })
+          continue
+        }
         if (!task.submission) throw new SdkError('INVALID_TASK', 'the task has no submission()')
         const value = await task.submission(submitRound, node.context(submitRound))
         submitted.push({ node, encoded: encodeValue(value), root: submissionRoot(value) })
@@ -232,7 +355,7 @@ export function createHarness(task: TaskDefinition<any, any>, options: HarnessOp
       }
     }
     const count = BigInt(submitted.length)
-    const submissions: HarnessSubmission[] = submitted.map(({ node, encoded, root }, index) => {
+    const submissions: HarnessSubmission[] = submitted.map(({ node, encoded, root, dag }, index) => {
       const probabilityBps = auditProbabilityBps(node.score, dues, floorBps, decay)
       const sampled = isSampled(seed, taskId, BigInt(cycle), node.address, probabilityBps)
       const auditors = sampled
@@ -249,6 +372,7 @@ export function createHarness(task: TaskDefinition<any, any>, options: HarnessOp
         probabilityBps,
         sampled,
         auditors,
+        ...(dag ? { dag } : {}),
       }
     })
 
@@ -262,10 +386,17 @@ export function createHarness(task: TaskDefinition<any, any>, options: HarnessOp
           const audit: HarnessAudit = { submitter: entry.node, auditor: auditorAddress }
           audits.push(audit)
           try {
-            // Each auditor gets its own copy, decoded from the submitted bytes like a fetched block.
-            const copy = decodeValue(encodeValue(entry.submission))
-            if (!task.audit) throw new SdkError('INVALID_TASK', 'the task has no audit()')
-            const verdict = await task.audit(copy, auditRound, entry.node, auditor.context(auditRound))
+            let verdict: AuditVerdict
+            if (entry.dag) {
+              const positions = sampleLeafPositions(seed, entry.node, entry.dag.size, scale?.samples ?? 16)
+              audit.positions = positions
+              verdict = await fishermanAudit(entry.dag, positions, entry.node, auditor, auditRound)
+            } else {
+              // Each auditor gets its own copy, decoded from the submitted bytes like a fetched block.
+              const copy = decodeValue(encodeValue(entry.submission))
+              if (!task.audit) throw new SdkError('INVALID_TASK', 'the task has no audit()')
+              verdict = await task.audit(copy, auditRound, entry.node, auditor.context(auditRound))
+            }
             if (!verdict || (verdict.ok !== true && !(verdict.ok === false && typeof verdict.reason === 'string'))) {
               throw new SdkError('INVALID_VALUE', 'audit must return { ok: true } or { ok: false, reason }')
             }
@@ -288,7 +419,7 @@ export function createHarness(task: TaskDefinition<any, any>, options: HarnessOp
 
     // Round `cycle + 2`: the selected distributor computes the list; every other node recomputes it.
     const distributionRound = roundInfo(cycle + 2, cycle, seed)
-    const statuses = submissions.map((s) => ({ node: s.node, passed: !failedSet.has(s.node) }))
+    const statuses = submissions.map((s) => ({ node: s.node, passed: !failedSet.has(s.node), root: s.root.digest }))
     let distributor: Address | undefined
     let distribution: DistributionShare[] = []
     let distributionAgreed = true
@@ -324,6 +455,7 @@ export function createHarness(task: TaskDefinition<any, any>, options: HarnessOp
       distribution,
       distributionAgreed,
       errors,
+      ...(ingest ? { ingest } : {}),
     }
     cycles.push(report)
     return report

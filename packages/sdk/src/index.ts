@@ -8,6 +8,6 @@ export type { ContentStore, ContentStoreOptions, ContentStoreStats } from './con
 export { startSandbox } from './sandbox.ts'
 export type { SandboxHost, SandboxMethod, SandboxOptions, SandboxStats, TaskRuntime } from './sandbox.ts'
 export { createHarness } from './harness.ts'
-export type { CycleReport, Harness, HarnessAudit, HarnessNode, HarnessOptions, HarnessReport, HarnessSubmission } from './harness.ts'
+export type { CycleReport, Harness, HarnessAudit, HarnessIngest, HarnessNode, HarnessOptions, HarnessReport, HarnessSubmission } from './harness.ts'
 export { createMemoryContext, createMemoryKv, createMemoryStore, derivePrivateKey, withRound } from './memory.ts'
 export type { ContextServices, LogSink, MemoryContextOptions, MemoryKv, MemoryStore } from './memory.ts'

@@ -60,7 +60,12 @@ export interface TaskContext {
 export type RouteRequest = { method: string; path: string; query: Record<string, string>; body: unknown }
 export type RouteHandler = (request: RouteRequest, ctx: TaskContext) => Promise<unknown>
 
-export type SubmitterStatus = { node: Address; passed: boolean }
+export type SubmitterStatus = {
+  node: Address
+  passed: boolean
+  /** The node's on-chain submission root (32-byte digest; for a SCALE task its round DAG's root). */
+  root?: Hex
+}
 export type Bounty = { reward: bigint; bonus: bigint }
 export type DistributionShare = { node: Address; reward: bigint; bonus: bigint }
 

@@ -112,7 +112,10 @@ export function documentOf(env: TaskEnv, cycle: bigint, distribution: Distributi
 export async function computeList(env: TaskEnv, cycle: bigint, state: Cycle): Promise<ComputedList> {
   const coop = env.node.chain.coop
   const submitters = await Promise.all(
-    state.submitters.map(async (node) => ({ node, passed: !(await coop.getSubmission({ taskId: env.taskId, cycle, node })).convicted })),
+    state.submitters.map(async (node) => {
+      const submission = await coop.getSubmission({ taskId: env.taskId, cycle, node })
+      return { node, passed: !submission.convicted, root: submission.root }
+    }),
   )
   const shares = (await callProgram(
     env,
