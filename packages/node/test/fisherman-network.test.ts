@@ -59,7 +59,8 @@ test('a forging SCALE node is caught by a fisherman audit, convicted, and its di
     maxDistributionAttempts: 8,
     duesRounds: 3,
     auditorsPerSample: 2,
-    unbondingRounds: 3,
+    // 4 (not the minimum 3): should load push the conviction to cycle 3, cycle 1 is still inside the horizon.
+    unbondingRounds: 4,
     rounds: 6,
   })
   const taskId = task.taskId
