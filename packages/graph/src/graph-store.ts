@@ -42,6 +42,7 @@ export class GraphStore {
 
   // deferrals: a binary min-heap on state
   readonly #deferrals: Deferral[] = []
+  readonly #deferralIds = new Set<string>()
   #deferralTimer: NodeJS.Timeout | undefined
   #deferralTimerAt = Infinity
 
@@ -495,7 +496,11 @@ export class GraphStore {
     if (this.#listeners.size > 0) for (const applied of changes) this.#emit(applied)
   }
 
+  /** Queues a deferral unless the same write (soul, key, state, value) already waits: GUN peers resend. */
   #pushDeferral(deferral: Deferral): void {
+    const id = deferralKey(deferral)
+    if (this.#deferralIds.has(id)) return
+    this.#deferralIds.add(id)
     if (this.#storage !== undefined && deferral.id === 0) {
       this.#newDeferrals.push(deferral)
     }
@@ -514,6 +519,7 @@ export class GraphStore {
   #popDeferral(): Deferral {
     const heap = this.#deferrals
     const top = heap[0] as Deferral
+    this.#deferralIds.delete(deferralKey(top))
     const last = heap.pop() as Deferral
     if (heap.length > 0) {
       let i = 0
@@ -593,6 +599,10 @@ function countKeys(object: object): number {
   let count = 0
   for (const key in object) if (Object.hasOwn(object, key)) count++
   return count
+}
+
+function deferralKey(deferral: Deferral): string {
+  return `${deferral.state}\u0000${deferral.soul}\u0000${deferral.key}\u0000${JSON.stringify(deferral.value)}`
 }
 
 function historyKey(soul: Soul, key: string): string {

@@ -56,6 +56,9 @@ test('the ack of a deferred write says deferred, not applied', async () => {
   assert.deepEqual(result.deferred, coin('mallory', 1_000_000))
   assert.equal(store.value('coin', 'owner'), 'alice')
   assert.deepEqual(store.graphSince(-Infinity), coin('alice', 900), 'a deferred write is not served to peers either')
+  const resent = await store.put(coin('mallory', 1_000_000))
+  assert.deepEqual(resent.deferred, coin('mallory', 1_000_000), 'a resent deferred write is still reported deferred')
+  assert.equal(store.deferred().length, 1, 'but waits once')
 })
 
 test('a deferral survives a restart and matures at its time, not before', async () => {
