@@ -369,6 +369,9 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
 
   private handlePut(peer: MeshPeer, message: WirePut): void {
     if (this.dedup.seen(message.id)) return
+    // A peer that writes a soul follows it (a gun client never asks again for a soul it wrote, yet
+    // expects its relay to pass on later changes: GUN's relays broadcast every put).
+    if (peer.link === undefined) for (const soul in message.put) if (peer.souls.size < this.maxSubscriptionsPerPeer) peer.souls.add(soul)
     const keys = this.noteOrigins(peer, message.id, message.put)
     peer.stats.keysIn += keys
     this.totals.keysIn += keys
