@@ -32,17 +32,21 @@ contract TaskLens {
         return AuditSampling.isSampled(c.seed, taskId, cycle, node, auditProbabilityBps(taskId, cycle, node));
     }
 
-    /// @notice Auditors assigned to `node`'s submission for `cycle`.
+    /// @notice Auditors assigned to `node`'s submission for `cycle` (a batched one must be
+    /// materialized). Assignment indices run over the cycle's selection order: direct submitters,
+    /// then batched entries; a batched auditor's address is not on-chain (only its batch's entries
+    /// root) and is returned as address(0) — resolve it from the batch (chain action getCycleSubmitters).
     function auditorsOf(uint256 taskId, uint256 cycle, address node) external view returns (address[] memory auditors) {
         ITaskManager.Cycle memory c = manager.getCycle(taskId, cycle);
         ITaskManager.Submission memory s = manager.getSubmission(taskId, cycle, node);
         if (s.root == bytes32(0) || c.seed == bytes32(0)) return auditors;
         uint256 perSample = manager.getTask(taskId).params.auditorsPerSample;
+        uint256 direct = c.submitters.length;
         uint256[] memory indices =
-            AuditSampling.auditorIndices(c.seed, taskId, cycle, s.index, perSample, c.submitters.length);
+            AuditSampling.auditorIndices(c.seed, taskId, cycle, s.index, perSample, direct + c.batchedCount);
         auditors = new address[](indices.length);
         for (uint256 i = 0; i < indices.length; ++i) {
-            auditors[i] = c.submitters[indices[i]];
+            if (indices[i] < direct) auditors[i] = c.submitters[indices[i]];
         }
     }
 
@@ -55,15 +59,44 @@ contract TaskLens {
         }
     }
 
-    /// @notice The node selected for distribution `attempt` of `cycle`, and its submitter index.
+    /// @notice The node selected for distribution `attempt` of `cycle`, and its index in the
+    /// cycle's selection order (direct submitters, then batched entries). When the draw falls on a
+    /// batched entry the node is not known on-chain: returns (address(0), BATCHED_SELECTION);
+    /// `selectionPoint` then locates it on the batched weight line.
     function selectedDistributor(uint256 taskId, uint256 cycle, uint256 attempt)
         external
         view
         returns (address node, uint256 index)
     {
         ITaskManager.Cycle memory c = manager.getCycle(taskId, cycle);
-        if (c.seed == bytes32(0) || c.submitters.length == 0) return (address(0), 0);
-        index = DistributorSelection.select(c.seed, taskId, cycle, attempt, cumulativeWeights(taskId, cycle));
+        if (c.seed == bytes32(0) || (c.submitters.length == 0 && c.batchedCount == 0)) return (address(0), 0);
+        uint256[] memory cumulative = cumulativeWeights(taskId, cycle);
+        if (c.batchedCount == 0) {
+            index = DistributorSelection.select(c.seed, taskId, cycle, attempt, cumulative);
+            return (c.submitters[index], index);
+        }
+        (uint256 point, uint256 directTotal,) = selectionPoint(taskId, cycle, attempt);
+        if (point >= directTotal) return (address(0), BATCHED_SELECTION);
+        index = DistributorSelection.indexAt(point, cumulative);
         node = c.submitters[index];
+    }
+
+    /// @notice Index returned by selectedDistributor when the draw falls on a batched entry.
+    uint256 public constant BATCHED_SELECTION = type(uint256).max;
+
+    /// @notice The attempt's draw on the cycle's whole weight line, the direct line's total and the
+    /// whole total. A point ≥ directTotal selects the batched entry whose interval on the batched
+    /// line contains point − directTotal.
+    function selectionPoint(uint256 taskId, uint256 cycle, uint256 attempt)
+        public
+        view
+        returns (uint256 point, uint256 directTotal, uint256 total)
+    {
+        ITaskManager.Cycle memory c = manager.getCycle(taskId, cycle);
+        uint256 direct = c.submitters.length;
+        directTotal = direct == 0 ? 0 : manager.getSubmission(taskId, cycle, c.submitters[direct - 1]).cumulativeWeight;
+        total = directTotal + c.batchedWeight;
+        if (c.seed == bytes32(0) || total == 0) return (0, directTotal, total);
+        point = DistributorSelection.drawPoint(c.seed, taskId, cycle, attempt, total);
     }
 }

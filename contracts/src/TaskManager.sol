@@ -113,7 +113,9 @@ contract TaskManager is TaskManagerBase {
         if (amount == 0) revert ZeroAmount();
         uint256 received = _pull(task.params.stakeToken, amount);
         NodeState storage node = _nodes[taskId][msg.sender];
-        node.stake += received;
+        uint256 total = node.stake + received;
+        if (total > type(uint128).max) revert StakeOverflow(total);
+        node.stake = uint128(total);
         emit Staked(taskId, msg.sender, received, node.stake);
     }
 
@@ -123,7 +125,7 @@ contract TaskManager is TaskManagerBase {
         NodeState storage node = _nodes[taskId][msg.sender];
         if (amount == 0) revert ZeroAmount();
         if (amount > node.stake) revert InsufficientStake(node.stake, amount);
-        node.stake -= amount;
+        node.stake -= uint128(amount);
         node.unbonding += amount;
         node.unbondingRound = uint64(_currentRound(task));
         emit UnstakeRequested(taskId, msg.sender, amount, node.unbondingRound);
@@ -164,9 +166,12 @@ contract TaskManager is TaskManagerBase {
         Submission storage submission = _submissions[taskId][cycle][msg.sender];
         if (submission.root != bytes32(0)) revert AlreadySubmitted(taskId, cycle, msg.sender);
         if (bytes(_p2pAddressOf[msg.sender]).length == 0) revert NotRegistered(msg.sender);
+        // One submission per node and cycle across both paths: the submitted bitmap is shared
+        // with submitBatch, which cannot afford to read each node's Submission record.
+        _markSubmitted(taskId, cycle, _memberIndex(task, node));
 
         Cycle storage c = _cycles[taskId][cycle];
-        if (c.submitters.length == 0) _openCycle(taskId, task, cycle, c);
+        if (!_opened(c)) _openCycle(taskId, task, cycle, c);
 
         // Settle the node's previous submission: its audit window has closed by now.
         if (node.hasSubmitted) _settle(taskId, node.lastCycle, msg.sender);
@@ -183,6 +188,15 @@ contract TaskManager is TaskManagerBase {
         node.lastCycle = uint64(cycle);
         node.hasSubmitted = true;
         emit Submitted(taskId, cycle, msg.sender, root, weight);
+    }
+
+    /// @dev Sets the caller's bit in the cycle's submitted bitmap; AlreadySubmitted if it was set.
+    function _markSubmitted(uint256 taskId, uint256 cycle, uint256 member) private {
+        mapping(uint256 => uint256) storage bits = _submittedBits[taskId][cycle];
+        uint256 word = bits[member >> 8];
+        uint256 mask = 1 << (member & 255);
+        if (word & mask != 0) revert AlreadySubmitted(taskId, cycle, msg.sender);
+        bits[member >> 8] = word | mask;
     }
 
     /// @notice Fixes the cycle's randomness once its submission window has closed. Anyone may call;
@@ -314,7 +328,7 @@ contract TaskManager is TaskManagerBase {
             revert DistributionAlreadyPosted(taskId, cycle);
         }
         uint256 opensAt = _roundStart(task, cycle + 2);
-        if (c.submitters.length == 0 || block.timestamp < opensAt) revert DistributionNotOpen(taskId, cycle, opensAt);
+        if (!_opened(c) || block.timestamp < opensAt) revert DistributionNotOpen(taskId, cycle, opensAt);
         if (c.status == DistributionStatus.Failed) revert DistributionAttemptsExhausted(taskId, cycle);
         // Submission audits and challenges of a voided list must be resolved before a (new) post.
         if (c.openAudits != 0 || c.openChallenges != 0) revert AuditsPending(taskId, cycle, c.openAudits + c.openChallenges);
@@ -362,7 +376,7 @@ contract TaskManager is TaskManagerBase {
     function failDistribution(uint256 taskId, uint256 cycle) external {
         Task storage task = _task(taskId);
         Cycle storage c = _cycles[taskId][cycle];
-        bool exhausted = c.submitters.length != 0 && c.status == DistributionStatus.Pending
+        bool exhausted = _opened(c) && c.status == DistributionStatus.Pending
             && block.timestamp >= _roundStart(task, cycle + 2)
             && _currentAttempt(task, c, cycle) >= task.params.maxDistributionAttempts;
         if (!exhausted) revert DistributionAttemptsRemain(taskId, cycle);

@@ -32,6 +32,10 @@ abstract contract TaskManagerBase is ITaskManager, ReentrancyGuard {
     mapping(uint256 auditId => uint256) internal _votersPaid;
     mapping(uint256 taskId => mapping(uint256 cycle => mapping(address node => bool))) internal _claimed;
     mapping(address node => string) internal _p2pAddressOf;
+    /// @dev Per cycle, bit `memberIndex` set once the node submitted (directly or batched): one
+    /// word per 256 nodes, so a batch of N costs N/256 fresh slots instead of N.
+    mapping(uint256 taskId => mapping(uint256 cycle => mapping(uint256 word => uint256))) internal _submittedBits;
+    mapping(uint256 taskId => mapping(uint256 cycle => mapping(uint256 batchIndex => Batch))) internal _batches;
 
     // ───────────────────────────── internals ─────────────────────────────
 
@@ -223,7 +227,7 @@ abstract contract TaskManagerBase is ITaskManager, ReentrancyGuard {
         if (slashed == 0) return;
         // Active stake first, then unbonding.
         if (slashed <= node.stake) {
-            node.stake -= slashed;
+            node.stake -= uint128(slashed);
         } else {
             node.unbonding -= slashed - node.stake;
             node.stake = 0;
@@ -255,19 +259,43 @@ abstract contract TaskManagerBase is ITaskManager, ReentrancyGuard {
         return c.attempt + (block.timestamp - start) / task.params.distributionWindow;
     }
 
+    /// @dev Whether `caller`, at `index` of the cycle's selection order, holds the attempt's draw.
+    /// The weight line is the direct submitters' (cumulativeWeight of the last one) followed by the
+    /// batched entries' [0, batchedWeight); a batched node must be materialized first.
     function _isSelected(uint256 taskId, uint256 cycle, Cycle storage c, uint256 attempt, uint256 index, address caller)
         internal
         returns (bool)
     {
-        uint256 count = c.submitters.length;
-        if (index >= count || c.submitters[index] != caller) return false;
         mapping(address => Submission) storage subs = _submissions[taskId][cycle];
-        if (subs[caller].convicted) return false;
+        Submission storage s = subs[caller];
+        if (s.root == bytes32(0) || s.index != index || s.convicted) return false;
+        uint256 count = c.submitters.length;
+        uint256 directTotal = count == 0 ? 0 : subs[c.submitters[count - 1]].cumulativeWeight;
         bytes32 seed = _seed(taskId, _tasks[taskId], cycle);
-        uint256 total = subs[c.submitters[count - 1]].cumulativeWeight;
-        uint256 point = DistributorSelection.drawPoint(seed, taskId, cycle, attempt, total);
+        uint256 point = DistributorSelection.drawPoint(seed, taskId, cycle, attempt, directTotal + c.batchedWeight);
+        if (s.batched) {
+            return DistributorSelection.covers(point, directTotal + s.weightStart, directTotal + s.cumulativeWeight);
+        }
         uint256 lower = index == 0 ? 0 : subs[c.submitters[index - 1]].cumulativeWeight;
-        return DistributorSelection.covers(point, lower, subs[caller].cumulativeWeight);
+        return DistributorSelection.covers(point, lower, s.cumulativeWeight);
+    }
+
+    /// @dev A cycle opens (reserves its bounty) with its first submission, direct or batched.
+    function _opened(Cycle storage c) internal view returns (bool) {
+        return c.submitters.length != 0 || c.batchedCount != 0;
+    }
+
+    /// @dev The node's per-task member index, assigning the next one on its first submission.
+    function _memberIndex(Task storage task, NodeState storage node) internal returns (uint256 member) {
+        member = node.memberIndex;
+        if (member == 0) {
+            member = ++task.memberCount;
+            node.memberIndex = uint32(member);
+        }
+    }
+
+    function _submittedBit(uint256 taskId, uint256 cycle, uint256 member) internal view returns (bool) {
+        return member != 0 && (_submittedBits[taskId][cycle][member >> 8] >> (member & 255)) & 1 == 1;
     }
 
     function _finalizable(Task storage task, Cycle storage c) internal view returns (bool) {
@@ -286,10 +314,27 @@ abstract contract TaskManagerBase is ITaskManager, ReentrancyGuard {
 
     function _unbondedAtRound(uint256 taskId, address node) internal view returns (uint256) {
         NodeState storage n = _nodes[taskId][node];
-        uint256 unbondingRounds = _tasks[taskId].params.unbondingRounds;
+        Task storage task = _tasks[taskId];
+        uint256 unbondingRounds = task.params.unbondingRounds;
         uint256 fromRequest = n.unbondingRound + unbondingRounds;
         // Cycle c stays auditable (penalty scaling) while currentRound <= c + unbondingRounds.
         uint256 fromLastCycle = n.hasSubmitted ? n.lastCycle + unbondingRounds + 1 : 0;
+        // Batched submissions write nothing to the node's state (that is their saving): the latest
+        // cycle that can still lock the stake is found in the submitted bitmaps of the cycles
+        // within the horizon (at most unbondingRounds + 1 reads, only when withdrawing).
+        uint256 member = n.memberIndex;
+        if (member != 0 && task.creator != address(0)) {
+            uint256 current = _currentRound(task);
+            uint256 lowest = current > unbondingRounds + 1 ? current - unbondingRounds - 1 : 0;
+            for (uint256 cycle = current; cycle > lowest;) {
+                --cycle;
+                if (_submittedBit(taskId, cycle, member)) {
+                    uint256 fromBitmap = cycle + unbondingRounds + 1;
+                    if (fromBitmap > fromLastCycle) fromLastCycle = fromBitmap;
+                    break;
+                }
+            }
+        }
         return fromRequest > fromLastCycle ? fromRequest : fromLastCycle;
     }
 }

@@ -1,14 +1,57 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.34;
 
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+
+import {Reputation} from "./libraries/Reputation.sol";
 import {TaskManagerBase} from "./TaskManagerBase.sol";
 
 /// @title TaskManagerExtension
 /// @notice The second code half of TaskManager: views and batched submissions. Never used at its
 /// own address: TaskManager's fallback runs this code by delegatecall on TaskManager's storage.
 /// @dev Declares no state (see TaskManagerBase). State-changing functions refuse direct calls.
-contract TaskManagerExtension is TaskManagerBase {
+/// EIP712 is inherited here only: its two fallback string slots come after the base's storage and
+/// are never written (name and version fit ShortStrings), and under delegatecall its domain is
+/// rebuilt with address(this) = TaskManager, so signatures bind to the TaskManager address.
+///
+/// Batched submissions. A node signs Submission(taskId, cycle, root) and any batcher posts many
+/// with submitBatch. Each entry is checked like a direct submit (window, root, stake, registered,
+/// once per cycle across both paths) and gets a weight interval on the cycle's batched weight
+/// line, but nothing is written per node: the batch stores one Merkle root over its entries
+/// (node, root, position, weight interval, score at submission) and sets the node's bit in the
+/// cycle's submitted bitmap. Every later use of a batched submission (raiseAudit, the selected
+/// distributor's post, settleReputation, convictions) needs its Submission record, which anyone
+/// creates from a Merkle proof with materializeSubmission once the window has closed; from then on
+/// every path treats it exactly like a direct one. Reputation of batched nodes is settled lazily:
+/// when materialized after the audit window (or by settleReputation after materializing), not at
+/// the node's next submission as for direct ones.
+///
+/// A bad entry reverts the whole batch with a typed error naming the entry (InvalidBatchSignature
+/// or BatchEntryRejected) rather than being skipped: the batcher checks signatures and eligibility
+/// off-chain (the same typed data; a simulation names the bad entry), and a batch that records
+/// exactly what it was given keeps the entries root decodable from calldata alone.
+contract TaskManagerExtension is TaskManagerBase, EIP712 {
     address private immutable _self = address(this);
+
+    bytes32 public constant SUBMISSION_TYPEHASH = keccak256("Submission(uint256 taskId,uint256 cycle,bytes32 root)");
+
+    constructor() EIP712("Coop TaskManager", "1") {}
+
+    /// @dev Loop state of submitBatch, in memory to keep the stack shallow.
+    struct BatchCursor {
+        uint256 taskId;
+        uint256 cycle;
+        bytes32 domainSeparator;
+        uint256 minStake;
+        uint256 cumulative;
+        uint256 firstPosition;
+        uint256 wordIndex;
+        uint256 word;
+    }
 
     error NotDelegated();
 
@@ -17,6 +60,226 @@ contract TaskManagerExtension is TaskManagerBase {
         if (address(this) == _self) revert NotDelegated();
         _;
     }
+
+    // ───────────────────────────── batched submissions ─────────────────────────────
+
+    /// @notice Records many nodes' signed submissions for `cycle` in one transaction (any caller).
+    /// Reverts with the first bad entry's index (see the contract notes).
+    function submitBatch(uint256 taskId, uint256 cycle, SignedSubmission[] calldata entries)
+        external
+        onlyDelegated
+        returns (uint256 batchIndex)
+    {
+        Task storage task = _task(taskId);
+        uint256 n = entries.length;
+        if (n == 0) revert EmptyBatch();
+        _requireSubmissionWindow(task, cycle);
+        Cycle storage c = _cycles[taskId][cycle];
+        if (!_opened(c)) _openCycle(taskId, task, cycle, c);
+
+        BatchCursor memory k = BatchCursor({
+            taskId: taskId,
+            cycle: cycle,
+            domainSeparator: _domainSeparatorV4(),
+            minStake: task.params.minStake,
+            cumulative: c.batchedWeight,
+            firstPosition: c.batchedCount,
+            wordIndex: type(uint256).max,
+            word: 0
+        });
+        bytes32[] memory leaves = new bytes32[](n);
+        bytes memory weights = new bytes(n * 20);
+        for (uint256 i = 0; i < n; ++i) {
+            (bytes32 leaf, uint256 packed) = _batchEntry(k, task, entries[i], i);
+            leaves[i] = leaf;
+            assembly ("memory-safe") {
+                // 16-byte weight then 4-byte score; the 12 spilled bytes are overwritten next.
+                mstore(add(add(weights, 0x20), mul(i, 20)), packed)
+            }
+        }
+        _submittedBits[taskId][cycle][k.wordIndex] = k.word;
+        if (k.cumulative > type(uint128).max) revert WeightOverflow(k.cumulative);
+
+        bytes32 entriesRoot = _rootOf(leaves);
+        batchIndex = c.batchCount;
+        uint256 weightStart = c.batchedWeight;
+        _batches[taskId][cycle][batchIndex] = Batch({
+            entriesRoot: entriesRoot,
+            weightStart: uint128(weightStart),
+            weightEnd: uint128(k.cumulative),
+            firstPosition: uint32(k.firstPosition),
+            count: uint32(n)
+        });
+        c.batchCount = uint32(batchIndex + 1);
+        c.batchedCount = uint32(k.firstPosition + n);
+        c.batchedWeight = uint128(k.cumulative);
+        emit SubmissionsBatched(taskId, cycle, batchIndex, entriesRoot, n, weightStart, k.cumulative, weights);
+    }
+
+    function _requireSubmissionWindow(Task storage task, uint256 cycle) private view {
+        uint256 opensAt = _roundStart(task, cycle + 1);
+        uint256 closesAt = opensAt + task.params.submissionWindow;
+        if (block.timestamp < opensAt || block.timestamp >= closesAt) {
+            revert OutsideSubmissionWindow(cycle, block.timestamp, opensAt, closesAt);
+        }
+    }
+
+    /// @dev Checks entry `i` and returns its leaf and its packed (weight, score) for the event.
+    function _batchEntry(BatchCursor memory k, Task storage task, SignedSubmission calldata e, uint256 i)
+        private
+        returns (bytes32 leaf, uint256 packed)
+    {
+        address account = e.node;
+        _checkSignature(k, e, i);
+        NodeState storage node = _nodes[k.taskId][account];
+        uint256 stakeAmount = node.stake;
+        if (stakeAmount < k.minStake || stakeAmount == 0) revert BatchEntryRejected(i, account, InsufficientStake.selector);
+        uint256 member = node.memberIndex;
+        if (member == 0) {
+            // First submission of this node in this task: registration is permanent, so checking
+            // it once (when the member index is assigned) is checking it always.
+            if (bytes(_p2pAddressOf[account]).length == 0) revert BatchEntryRejected(i, account, NotRegistered.selector);
+            member = _memberIndex(task, node);
+        }
+        _markBatched(k, member, i, account);
+        (leaf, packed) = _placeEntry(k, account, e.root, i, stakeAmount, node.score);
+    }
+
+    /// @dev Gives the entry its interval on the batched weight line and its leaf.
+    function _placeEntry(BatchCursor memory k, address account, bytes32 root, uint256 i, uint256 stakeAmount, uint256 score)
+        private
+        pure
+        returns (bytes32 leaf, uint256 packed)
+    {
+        uint256 weight = Reputation.weight(stakeAmount, score);
+        uint256 lower = k.cumulative;
+        k.cumulative = lower + weight;
+        leaf = _entryLeaf(account, root, k.firstPosition + i, lower, lower + weight, score);
+        packed = (weight << 128) | (score << 96);
+    }
+
+    function _checkSignature(BatchCursor memory k, SignedSubmission calldata e, uint256 i) private pure {
+        bytes32 root = e.root;
+        if (root == bytes32(0)) revert BatchEntryRejected(i, e.node, EmptyRoot.selector);
+        bytes32 digest = MessageHashUtils.toTypedDataHash(k.domainSeparator, _submissionStructHash(k.taskId, k.cycle, root));
+        (address signer, ECDSA.RecoverError error_,) = ECDSA.tryRecover(digest, e.r, e.vs);
+        if (error_ != ECDSA.RecoverError.NoError || signer != e.node) revert InvalidBatchSignature(i, e.node);
+    }
+
+    /// @dev Sets the member's bit in the cached bitmap word (flushed when the word changes).
+    function _markBatched(BatchCursor memory k, uint256 member, uint256 i, address account) private {
+        uint256 wordIndex = member >> 8;
+        if (wordIndex != k.wordIndex) {
+            mapping(uint256 => uint256) storage bits = _submittedBits[k.taskId][k.cycle];
+            if (k.wordIndex != type(uint256).max) bits[k.wordIndex] = k.word;
+            k.wordIndex = wordIndex;
+            k.word = bits[wordIndex];
+        }
+        uint256 mask = 1 << (member & 255);
+        if (k.word & mask != 0) revert BatchEntryRejected(i, account, AlreadySubmitted.selector);
+        k.word |= mask;
+    }
+
+    /// @notice Creates the Submission record of a batched entry from its Merkle proof (anyone may
+    /// call, once the cycle's submission window has closed so its index is final). Idempotent:
+    /// returns the existing record's index if already there. Past the audit window it also settles
+    /// the entry's reputation (lazy settlement of batched nodes).
+    function materializeSubmission(
+        uint256 taskId,
+        uint256 cycle,
+        uint256 batchIndex,
+        BatchedEntry calldata entry,
+        bytes32[] calldata proof
+    ) external onlyDelegated returns (uint256 index) {
+        Task storage task = _task(taskId);
+        uint256 closesAt = _roundStart(task, cycle + 1) + task.params.submissionWindow;
+        if (block.timestamp < closesAt) revert SubmissionsStillOpen(taskId, cycle, closesAt);
+        bytes32 entriesRoot = _batches[taskId][cycle][batchIndex].entriesRoot;
+        if (entriesRoot == bytes32(0)) revert BatchNotFound(taskId, cycle, batchIndex);
+        bytes32 leaf = _entryLeaf(entry.node, entry.root, entry.position, entry.weightStart, entry.weightEnd, entry.score);
+        if (!MerkleProof.verifyCalldata(proof, entriesRoot, leaf)) revert InvalidBatchProof(taskId, cycle, batchIndex, entry.node);
+        Submission storage s = _submissions[taskId][cycle][entry.node];
+        // A node has one submission per cycle (the bitmap), so an existing record is this one.
+        if (s.root != bytes32(0)) return s.index;
+        index = _cycles[taskId][cycle].submitters.length + entry.position;
+        s.root = entry.root;
+        s.index = uint32(index);
+        s.scoreAtSubmission = uint32(entry.score);
+        s.cumulativeWeight = uint128(entry.weightEnd);
+        s.weightStart = uint128(entry.weightStart);
+        s.batched = true;
+        emit SubmissionMaterialized(taskId, cycle, entry.node, batchIndex, index);
+        if (block.timestamp >= _roundStart(task, cycle + 1) + task.params.auditWindow) _settle(taskId, cycle, entry.node);
+    }
+
+    /// @notice The EIP-712 digest a node signs for submitBatch (domain: this TaskManager).
+    function submissionDigest(uint256 taskId, uint256 cycle, bytes32 root) external view returns (bytes32) {
+        return _hashTypedDataV4(_submissionStructHash(taskId, cycle, root));
+    }
+
+    /// @notice Leaf of a batched entry in its batch's entries root.
+    function batchEntryLeaf(BatchedEntry calldata entry) external pure returns (bytes32) {
+        return _entryLeaf(entry.node, entry.root, entry.position, entry.weightStart, entry.weightEnd, entry.score);
+    }
+
+    function getBatch(uint256 taskId, uint256 cycle, uint256 batchIndex) external view returns (Batch memory) {
+        return _batches[taskId][cycle][batchIndex];
+    }
+
+    /// @notice Whether `node` submitted for `cycle`, directly or in a batch.
+    function hasSubmittedInCycle(uint256 taskId, uint256 cycle, address node) external view returns (bool) {
+        return _submittedBit(taskId, cycle, _nodes[taskId][node].memberIndex);
+    }
+
+    function _submissionStructHash(uint256 taskId, uint256 cycle, bytes32 root) private pure returns (bytes32 hash) {
+        bytes32 typeHash = SUBMISSION_TYPEHASH;
+        assembly ("memory-safe") {
+            // keccak256(abi.encode(typeHash, taskId, cycle, root)) in scratch memory past the free
+            // pointer: a batch of N allocates nothing per entry.
+            let m := mload(0x40)
+            mstore(m, typeHash)
+            mstore(add(m, 0x20), taskId)
+            mstore(add(m, 0x40), cycle)
+            mstore(add(m, 0x60), root)
+            hash := keccak256(m, 0x80)
+        }
+    }
+
+    /// @dev keccak256(bytes.concat(keccak256(abi.encode(node, root, position, weightStart, weightEnd, score)))).
+    function _entryLeaf(address node, bytes32 root, uint256 position, uint256 weightStart, uint256 weightEnd, uint256 score)
+        private
+        pure
+        returns (bytes32 leaf)
+    {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, and(node, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(m, 0x20), root)
+            mstore(add(m, 0x40), position)
+            mstore(add(m, 0x60), weightStart)
+            mstore(add(m, 0x80), weightEnd)
+            mstore(add(m, 0xa0), score)
+            mstore(0x00, keccak256(m, 0xc0))
+            leaf := keccak256(0x00, 0x20)
+        }
+    }
+
+    /// @dev Merkle root over `leaves` (overwritten): pairs hashed sorted (OpenZeppelin's
+    /// commutative keccak, so MerkleProof verifies it), an odd last node promoted unchanged.
+    function _rootOf(bytes32[] memory leaves) private pure returns (bytes32) {
+        uint256 width = leaves.length;
+        while (width > 1) {
+            uint256 half = width >> 1;
+            for (uint256 i = 0; i < half; ++i) {
+                leaves[i] = Hashes.commutativeKeccak256(leaves[2 * i], leaves[2 * i + 1]);
+            }
+            if (width & 1 == 1) leaves[half] = leaves[width - 1];
+            width = half + (width & 1);
+        }
+        return leaves[0];
+    }
+
+    // ───────────────────────────── views ─────────────────────────────
 
     function MIN_UNBONDING_ROUNDS() external pure returns (uint256) {
         return MIN_UNBONDING_ROUNDS_;
@@ -37,8 +300,6 @@ contract TaskManagerExtension is TaskManagerBase {
     function p2pAddressOf(address node) external view returns (string memory) {
         return _p2pAddressOf[node];
     }
-
-    // ───────────────────────────── views ─────────────────────────────
 
     /// @notice Leaf of a distribution list: OpenZeppelin's standard double-hashed leaf of
     /// abi.encode(taskId, cycle, node, reward, bonus) (the leaf format of the npm merkle-tree library by OpenZeppelin).

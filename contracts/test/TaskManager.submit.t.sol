@@ -99,12 +99,27 @@ contract TaskManagerSubmitTest is TaskManagerFixture {
     }
 
     function test_submit_revertsWhenWeightOverflowsUint128() public {
+        // Stake fits uint128; the cycle's cumulative weight may not exceed it either.
         address whale = address(0x3A1E);
-        join(taskId, whale, uint256(type(uint128).max) + 1);
+        address orca = address(0x0CA);
+        join(taskId, whale, uint256(1) << 127);
+        join(taskId, orca, uint256(1) << 127);
         warpToSubmission(taskId, 0);
-        vm.prank(whale);
+        submitAs(taskId, whale, 0);
+        vm.prank(orca);
         vm.expectRevert(abi.encodeWithSelector(ITaskManager.WeightOverflow.selector, uint256(type(uint128).max) + 1));
-        manager.submit(taskId, 0, rootOf(whale, 0));
+        manager.submit(taskId, 0, rootOf(orca, 0));
+    }
+
+    function test_stake_revertsAboveUint128() public {
+        address whale = address(0x3A1E);
+        uint256 amount = uint256(type(uint128).max) + 1;
+        stakeToken.mint(whale, amount);
+        vm.startPrank(whale);
+        stakeToken.approve(address(manager), amount);
+        vm.expectRevert(abi.encodeWithSelector(ITaskManager.StakeOverflow.selector, amount));
+        manager.stake(taskId, amount);
+        vm.stopPrank();
     }
 
     function test_submit_revertsOnEmptyRoot() public {

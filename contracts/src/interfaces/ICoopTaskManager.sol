@@ -41,6 +41,31 @@ interface ICoopTaskManager is ITaskManager {
     function claimRewards(uint256 taskId, address account, ClaimRequest[] calldata claims) external;
 
     // ─── TaskManagerExtension (through the fallback) ───
+    function submitBatch(uint256 taskId, uint256 cycle, SignedSubmission[] calldata entries) external returns (uint256 batchIndex);
+    function materializeSubmission(
+        uint256 taskId,
+        uint256 cycle,
+        uint256 batchIndex,
+        BatchedEntry calldata entry,
+        bytes32[] calldata proof
+    ) external returns (uint256 index);
+    function SUBMISSION_TYPEHASH() external view returns (bytes32);
+    function submissionDigest(uint256 taskId, uint256 cycle, bytes32 root) external view returns (bytes32);
+    function batchEntryLeaf(BatchedEntry calldata entry) external pure returns (bytes32);
+    function getBatch(uint256 taskId, uint256 cycle, uint256 batchIndex) external view returns (Batch memory);
+    function hasSubmittedInCycle(uint256 taskId, uint256 cycle, address node) external view returns (bool);
+    function eip712Domain()
+        external
+        view
+        returns (
+            bytes1 fields,
+            string memory name,
+            string memory version,
+            uint256 chainId,
+            address verifyingContract,
+            bytes32 salt,
+            uint256[] memory extensions
+        );
     function MIN_UNBONDING_ROUNDS() external pure returns (uint256);
     function taskCount() external view returns (uint256);
     function auditCount() external view returns (uint256);

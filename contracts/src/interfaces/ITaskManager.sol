@@ -43,20 +43,23 @@ interface ITaskManager {
         uint64 startTime;
         bool stopped;
         uint32 cyclesInFlight; // cycles with reserved bounty whose distribution is not final/failed
+        uint32 memberCount; // nodes given a per-task member index (their bit in the submitted bitmaps)
         uint256 escrow; // reward token not yet reserved by a cycle
         uint256 slashPool; // stake token returned by slashes, added to the next cycle's bonus
     }
 
     struct NodeState {
-        uint256 stake; // active, counts for submission eligibility and weight
+        // First slot: everything a batched submission reads (one cold SLOAD per node).
+        uint128 stake; // active, counts for submission eligibility and weight
+        uint32 score; // rounds passed since the last conviction
+        uint32 memberIndex; // 1-based per-task index, set at the first submission: its bit in each cycle's submitted bitmap
         uint256 unbonding; // requested for withdrawal; still slashable
         uint64 unbondingRound; // round of the last unstake request
-        uint64 lastCycle; // last cycle submitted (valid when hasSubmitted)
+        uint64 lastCycle; // last cycle submitted directly (valid when hasSubmitted); batched ones are in the bitmaps
         uint64 reopenedUntil; // penalty scaling: past cycles auditable until this time
         bool hasSubmitted;
         uint32 passed;
         uint32 failed;
-        uint32 score; // rounds passed since the last conviction
         uint32 openCases; // unresolved audits where this node is accused or accuser
     }
 
@@ -67,9 +70,42 @@ interface ITaskManager {
         uint16 openAudits;
         bool convicted;
         bool settled; // reputation already updated for this submission
-        // Sum of the weights of submitters 0..index: this submitter's selection interval is
-        // [previous submitter's cumulativeWeight, cumulativeWeight). Packed in the same slot.
+        // Direct: sum of the weights of direct submitters 0..index; the selection interval is
+        // [previous direct submitter's cumulativeWeight, cumulativeWeight). Batched (materialized):
+        // the end of its interval [weightStart, cumulativeWeight) on the batched weight line, which
+        // follows the direct line (see Cycle.batchedWeight). Packed in the same slot.
         uint128 cumulativeWeight;
+        bool batched; // recorded from a batch by materializeSubmission
+        uint128 weightStart; // batched only
+    }
+
+    /// @notice One entry of submitBatch: the node's EIP-712 Submission(taskId, cycle, root)
+    /// signature in EIP-2098 compact form (r, vs).
+    struct SignedSubmission {
+        address node;
+        bytes32 root;
+        bytes32 r;
+        bytes32 vs;
+    }
+
+    /// @notice A batched submission as committed in its batch's entries root (leaf =
+    /// keccak256(keccak256(abi.encode(node, root, position, weightStart, weightEnd, score)))).
+    /// `position` counts the cycle's batched entries from 0; weights are on the batched line.
+    struct BatchedEntry {
+        address node;
+        bytes32 root;
+        uint256 position;
+        uint256 weightStart;
+        uint256 weightEnd;
+        uint256 score;
+    }
+
+    struct Batch {
+        bytes32 entriesRoot; // Merkle root (sorted-pair keccak, odd node promoted) over the entries' leaves
+        uint128 weightStart;
+        uint128 weightEnd;
+        uint32 firstPosition;
+        uint32 count;
     }
 
     enum DistributionStatus {
@@ -91,6 +127,13 @@ interface ITaskManager {
         uint64 turnStart; // when the current attempt's posting window opened (0 = start(c+2))
         uint64 postedAt;
         address poster;
+        // Batched submissions (submitBatch): their own weight line [0, batchedWeight) placed after
+        // the direct submitters' line, so a cycle's selection order is direct submitters (in
+        // `submitters` order) then batched entries (by position), and an index ≥ submitters.length
+        // is a batched entry's position + submitters.length.
+        uint128 batchedWeight;
+        uint32 batchedCount;
+        uint32 batchCount;
         bytes32 merkleRoot;
         bytes32 listCid;
         // sha2-256 digest of the cycle's SCALE head (dag-cbor CIDv1: submissions, list, previous
@@ -156,6 +199,19 @@ interface ITaskManager {
     event StakeWithdrawn(uint256 indexed taskId, address indexed node, uint256 amount);
     event CycleOpened(uint256 indexed taskId, uint256 indexed cycle, uint256 budget, uint256 bonus);
     event Submitted(uint256 indexed taskId, uint256 indexed cycle, address indexed node, bytes32 root, uint256 weight);
+    /// @notice One per submitBatch. `weights` packs, per entry in order, its weight (uint128) and
+    /// its score at submission (uint32): 20 bytes each. Nodes and roots are in the calldata.
+    event SubmissionsBatched(
+        uint256 indexed taskId,
+        uint256 indexed cycle,
+        uint256 batchIndex,
+        bytes32 entriesRoot,
+        uint256 count,
+        uint256 weightStart,
+        uint256 weightEnd,
+        bytes weights
+    );
+    event SubmissionMaterialized(uint256 indexed taskId, uint256 indexed cycle, address indexed node, uint256 batchIndex, uint256 index);
     event SeedRecorded(uint256 indexed taskId, uint256 indexed cycle, bytes32 seed);
     event ReputationUpdated(uint256 indexed taskId, address indexed node, uint32 passed, uint32 failed, uint32 score);
     event AuditRaised(uint256 indexed auditId, uint256 indexed taskId, uint256 indexed cycle, AuditKind kind, address accused, address accuser, bytes32 evidenceCid, uint64 deadline);
@@ -219,4 +275,15 @@ interface ITaskManager {
     error InvalidProof(uint256 taskId, uint256 cycle, address node);
     error ClaimExceedsTotal(uint256 taskId, uint256 cycle);
     error WeightOverflow(uint256 weight);
+    error StakeOverflow(uint256 total);
+    error EmptyBatch();
+    /// @dev Entry `entryIndex` of a batch is not signed by its node for this task, cycle, root,
+    /// chain and TaskManager (or is a malleable high-s signature).
+    error InvalidBatchSignature(uint256 entryIndex, address node);
+    /// @dev Entry `entryIndex` fails a rule of direct submission; `reason` is that rule's error
+    /// selector (EmptyRoot, InsufficientStake, NotRegistered, AlreadySubmitted).
+    error BatchEntryRejected(uint256 entryIndex, address node, bytes4 reason);
+    error BatchNotFound(uint256 taskId, uint256 cycle, uint256 batchIndex);
+    error InvalidBatchProof(uint256 taskId, uint256 cycle, uint256 batchIndex, address node);
+    error SubmissionsStillOpen(uint256 taskId, uint256 cycle, uint256 closesAt);
 }

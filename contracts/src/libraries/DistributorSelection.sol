@@ -31,9 +31,13 @@ library DistributorSelection {
         returns (uint256)
     {
         uint256 n = cumulative.length;
-        uint256 point = drawPoint(seed, taskId, cycle, attempt, cumulative[n - 1]);
+        return indexAt(drawPoint(seed, taskId, cycle, attempt, cumulative[n - 1]), cumulative);
+    }
+
+    /// @notice The first index whose cumulative weight is above `point` (binary search).
+    function indexAt(uint256 point, uint256[] memory cumulative) internal pure returns (uint256) {
         uint256 lo = 0;
-        uint256 hi = n - 1;
+        uint256 hi = cumulative.length - 1;
         while (lo < hi) {
             uint256 mid = (lo + hi) / 2;
             if (cumulative[mid] > point) hi = mid;

@@ -9,7 +9,7 @@ contract HandlerCoverageTest is TaskManagerInvariantBase {
     function test_handlerReachesEveryProtocolPath() public {
         for (uint256 i = 0; i < 1_500; ++i) {
             uint256 r = uint256(keccak256(abi.encode("walk", i)));
-            uint256 action = r % 15;
+            uint256 action = r % 16;
             uint256 a = r >> 8;
             uint256 b = r >> 64;
             uint256 c = r >> 128;
@@ -26,13 +26,15 @@ contract HandlerCoverageTest is TaskManagerInvariantBase {
             else if (action == 11) handler.postDistribution(a, b);
             else if (action == 12) handler.finalizeDistribution(a);
             else if (action == 13) handler.claim(a, b);
+            else if (action == 15) handler.materialize(a, b);
             else if (c % 4 == 0) handler.failDistribution(a);
             else if (c % 4 == 1) handler.fundTask(a, b);
             else handler.stopAndWithdraw(a);
         }
-        string[12] memory paths = [
+        string[18] memory paths = [
             "submit.ok", "raiseAudit.ok", "challenge.ok", "vote.ok", "resolve.ok", "resolve.upheld", "voteReward.ok",
-            "post.ok", "post.refused", "finalize.ok", "claim.ok", "withdrawStake.ok"
+            "post.ok", "post.refused", "finalize.ok", "claim.ok", "withdrawStake.ok", "submitBatch.ok", "submitBatch.refused",
+            "materialize.ok", "raiseAudit.batched.ok", "post.batchedPoster", "claim.batched.ok"
         ];
         for (uint256 k = 0; k < paths.length; ++k) {
             assertGt(handler.calls(keccak256(bytes(paths[k]))), 0, string.concat("never reached ", paths[k]));

@@ -10,10 +10,13 @@ import {Vm} from "../utils/Vm.sol";
 import {TestERC20} from "../utils/TestERC20.sol";
 import {MerkleBuilder} from "../utils/MerkleBuilder.sol";
 import {DefaultTaskParams} from "../utils/DefaultTaskParams.sol";
+import {BatchSigner} from "../utils/BatchSigner.sol";
 
 /// @dev Drives a TaskManager through random but well-formed protocol traffic: stakes, unstakes,
 /// submissions, audits, votes, resolutions, distributions (honest and over-claiming), challenges,
-/// claims, top-ups, stops and time passing. Inputs are bounded; calls that the protocol refuses are
+/// claims, top-ups, stops and time passing. Some submissions go through signed batches
+/// (submitBatch); batched entries are materialized on demand (audits, the selected poster) or by
+/// the materialize action, and batched nodes are in the lists and claim like direct ones. Inputs are bounded; calls that the protocol refuses are
 /// caught, so the handler itself never reverts. Ghost state records what must never happen.
 contract TaskManagerHandler {
     Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
@@ -37,6 +40,16 @@ contract TaskManagerHandler {
         uint256 reward;
         uint256 bonus;
     }
+
+    /// @dev A batched entry as recorded by the handler (the batch's entries, for proofs).
+    struct BatchRecord {
+        uint256 batchIndex;
+        ITaskManager.BatchedEntry entry;
+    }
+
+    uint256[] internal _keys;
+    mapping(uint256 => mapping(uint256 => BatchRecord[])) internal _batched;
+    mapping(uint256 => mapping(uint256 => mapping(address => bool))) internal _isBatched;
 
     CycleKey[] public openedCycles;
     mapping(uint256 => mapping(uint256 => bool)) internal _opened;
@@ -63,7 +76,10 @@ contract TaskManagerHandler {
         lens = lens_;
         tokenA = tokenA_;
         tokenB = tokenB_;
-        for (uint256 i = 1; i <= 5; ++i) actors.push(address(uint160(0x1000 + i)));
+        for (uint256 i = 1; i <= 5; ++i) {
+            _keys.push(0x1000 + i);
+            actors.push(vm.addr(0x1000 + i));
+        }
         // Task 1: stake A, reward B. Task 2: stake and reward both B (commingled accounting).
         taskIds.push(_createTask(tokenA, tokenB));
         taskIds.push(_createTask(tokenB, tokenB));
@@ -133,23 +149,97 @@ contract TaskManagerHandler {
             vm.warp(manager.roundStart(taskId, round) + bound(mask >> 8, 0, 29));
         }
         uint256 cycle = round - 1;
+        ITaskManager.SignedSubmission[] memory batch = new ITaskManager.SignedSubmission[](actors.length);
+        uint256 batched;
         for (uint256 i = 0; i < actors.length; ++i) {
             if ((mask >> i) & 1 == 0 && i != mask % actors.length) continue;
             address actor = actors[i];
+            bytes32 root = keccak256(abi.encode(actor, taskId, cycle));
+            if ((mask >> (16 + i)) & 1 == 1) {
+                // Through the batcher: it signs now, the batcher posts after the loop. Like a real
+                // batcher, it leaves out entries the contract would reject (it simulates first).
+                bool eligible = manager.getNode(taskId, actor).stake >= manager.getTask(taskId).params.minStake
+                    && !manager.hasSubmittedInCycle(taskId, cycle, actor);
+                if (eligible || (mask >> 40) % 8 == 0) batch[batched++] = BatchSigner.sign(manager, _keys[i], taskId, cycle, root);
+                continue;
+            }
             vm.prank(actor);
-            try manager.submit(taskId, cycle, keccak256(abi.encode(actor, taskId, cycle))) {
+            try manager.submit(taskId, cycle, root) {
                 _calls[keccak256("submit.ok")]++;
                 ghostLastCyclePlusOne[taskId][actor] = cycle + 1;
-                if (!_opened[taskId][cycle]) {
-                    _opened[taskId][cycle] = true;
-                    openedCycles.push(CycleKey(taskId, cycle));
-                    ITaskManager.Cycle memory c = manager.getCycle(taskId, cycle);
-                    ghostRewardCap[taskId][cycle] = c.budget;
-                    ghostBonusCap[taskId][cycle] = c.bonus;
-                }
+                _markOpened(taskId, cycle);
             } catch {
                 _calls[keccak256("submit.refused")]++;
             }
+        }
+        if (batched > 0) _submitBatch(taskId, cycle, batch, batched);
+    }
+
+    function _submitBatch(uint256 taskId, uint256 cycle, ITaskManager.SignedSubmission[] memory batch, uint256 batched) internal {
+        assembly ("memory-safe") {
+            mstore(batch, batched)
+        }
+        ITaskManager.BatchedEntry[] memory entries = BatchSigner.predict(manager, taskId, cycle, batch);
+        vm.prank(address(0xBA7C));
+        try manager.submitBatch(taskId, cycle, batch) returns (uint256 batchIndex) {
+            _calls[keccak256("submitBatch.ok")]++;
+            for (uint256 k = 0; k < entries.length; ++k) {
+                _batched[taskId][cycle].push(BatchRecord(batchIndex, entries[k]));
+                _isBatched[taskId][cycle][entries[k].node] = true;
+                ghostLastCyclePlusOne[taskId][entries[k].node] = cycle + 1;
+            }
+            _markOpened(taskId, cycle);
+        } catch {
+            _calls[keccak256("submitBatch.refused")]++;
+        }
+    }
+
+    function _markOpened(uint256 taskId, uint256 cycle) internal {
+        if (_opened[taskId][cycle]) return;
+        _opened[taskId][cycle] = true;
+        openedCycles.push(CycleKey(taskId, cycle));
+        ITaskManager.Cycle memory c = manager.getCycle(taskId, cycle);
+        ghostRewardCap[taskId][cycle] = c.budget;
+        ghostBonusCap[taskId][cycle] = c.bonus;
+    }
+
+    /// @dev Anyone materializes one batched entry of a recent cycle from its Merkle proof.
+    function materialize(uint256 cycleSeed, uint256 entrySeed) external {
+        if (openedCycles.length == 0) return;
+        CycleKey memory key = _recentCycle(cycleSeed);
+        BatchRecord[] storage records = _batched[key.taskId][key.cycle];
+        if (records.length == 0) return;
+        uint256 closesAt = manager.roundStart(key.taskId, key.cycle + 1) + manager.getTask(key.taskId).params.submissionWindow;
+        if (block.timestamp < closesAt) vm.warp(closesAt + (entrySeed % 20));
+        if (_materialize(key, entrySeed % records.length)) _calls[keccak256("materialize.ok")]++;
+        else _calls[keccak256("materialize.refused")]++;
+    }
+
+    function _materialize(CycleKey memory key, uint256 k) internal returns (bool) {
+        BatchRecord[] storage records = _batched[key.taskId][key.cycle];
+        uint256 batchIndex = records[k].batchIndex;
+        uint256 first;
+        uint256 count;
+        for (uint256 j = 0; j < records.length; ++j) {
+            if (records[j].batchIndex != batchIndex) continue;
+            if (count == 0) first = j;
+            count++;
+        }
+        ITaskManager.BatchedEntry[] memory entries = new ITaskManager.BatchedEntry[](count);
+        for (uint256 j = 0; j < count; ++j) entries[j] = records[first + j].entry;
+        bytes32[] memory proof = BatchSigner.proof(BatchSigner.leaves(manager, entries), k - first);
+        try manager.materializeSubmission(key.taskId, key.cycle, batchIndex, records[k].entry, proof) {
+            return true;
+        } catch {
+            return false;
+        }
+    }
+
+    /// @dev Materializes `node`'s batched entry of the cycle if it has one.
+    function _materializeNode(CycleKey memory key, address node) internal returns (bool found) {
+        BatchRecord[] storage records = _batched[key.taskId][key.cycle];
+        for (uint256 k = 0; k < records.length; ++k) {
+            if (records[k].entry.node == node) return _materialize(key, k);
         }
     }
 
@@ -160,9 +250,12 @@ contract TaskManagerHandler {
         address accused = _actor(accusedSeed);
         uint256 auditOpens = manager.roundStart(key.taskId, key.cycle + 1) + manager.getTask(key.taskId).params.submissionWindow;
         if (block.timestamp < auditOpens) vm.warp(auditOpens + (accusedSeed % 20));
+        bool batched = _isBatched[key.taskId][key.cycle][accused];
+        if (batched) _materializeNode(key, accused);
         vm.prank(accuser);
         try manager.raiseAudit(key.taskId, key.cycle, accused, keccak256("evidence")) returns (uint256 auditId) {
             _calls[keccak256("raiseAudit.ok")]++;
+            if (batched) _calls[keccak256("raiseAudit.batched.ok")]++;
             ghostVotes[auditId][accuser]++;
             ghostOpenCases[key.taskId][accuser]++;
             ghostOpenCases[key.taskId][accused]++;
@@ -251,20 +344,21 @@ contract TaskManagerHandler {
             if (c.seed == bytes32(0) || c.status != ITaskManager.DistributionStatus.Pending) return;
         }
         uint256 attempt = manager.currentDistributionAttempt(key.taskId, key.cycle);
-        (address poster, uint256 index) = lens.selectedDistributor(key.taskId, key.cycle, attempt);
+        (address poster, uint256 index) = _selectedPoster(key, attempt);
         Payout[] storage list = _lists[key.taskId][key.cycle];
         while (list.length > 0) list.pop();
+        address[] memory all = _allSubmitters(key, c);
         uint256 passed;
-        for (uint256 i = 0; i < c.submitters.length; ++i) {
-            if (!manager.getSubmission(key.taskId, key.cycle, c.submitters[i]).convicted) passed++;
+        for (uint256 i = 0; i < all.length; ++i) {
+            if (!manager.getSubmission(key.taskId, key.cycle, all[i]).convicted) passed++;
         }
         if (passed == 0) return;
         mode = bound(mode, 0, 2);
-        for (uint256 i = 0; i < c.submitters.length; ++i) {
-            if (manager.getSubmission(key.taskId, key.cycle, c.submitters[i]).convicted) continue;
+        for (uint256 i = 0; i < all.length; ++i) {
+            if (manager.getSubmission(key.taskId, key.cycle, all[i]).convicted) continue;
             uint256 reward = c.budget / passed;
             if (mode == 2) reward = c.budget; // leaves sum far above the declared total
-            list.push(Payout(c.submitters[i], reward, c.bonus / passed));
+            list.push(Payout(all[i], reward, c.bonus / passed));
         }
         uint256 rewardTotal = mode == 1 ? c.budget + 1 : (c.budget / passed) * passed;
         uint256 bonusTotal = (c.bonus / passed) * passed;
@@ -274,6 +368,31 @@ contract TaskManagerHandler {
             _calls[keccak256("post.ok")]++;
         } catch {
             _calls[keccak256("post.refused")]++;
+        }
+    }
+
+    /// @dev Direct submitters, then batched entries (the cycle's selection order).
+    function _allSubmitters(CycleKey memory key, ITaskManager.Cycle memory c) internal view returns (address[] memory all) {
+        BatchRecord[] storage records = _batched[key.taskId][key.cycle];
+        all = new address[](c.submitters.length + records.length);
+        for (uint256 i = 0; i < c.submitters.length; ++i) all[i] = c.submitters[i];
+        for (uint256 k = 0; k < records.length; ++k) all[c.submitters.length + k] = records[k].entry.node;
+    }
+
+    /// @dev The lens answers for the direct line; a draw on the batched line is resolved from the
+    /// recorded entries and the selected entry is materialized (what a batched poster does).
+    function _selectedPoster(CycleKey memory key, uint256 attempt) internal returns (address poster, uint256 index) {
+        (poster, index) = lens.selectedDistributor(key.taskId, key.cycle, attempt);
+        if (index != lens.BATCHED_SELECTION()) return (poster, index);
+        (uint256 point, uint256 directTotal,) = lens.selectionPoint(key.taskId, key.cycle, attempt);
+        BatchRecord[] storage records = _batched[key.taskId][key.cycle];
+        for (uint256 k = 0; k < records.length; ++k) {
+            ITaskManager.BatchedEntry storage e = records[k].entry;
+            if (e.weightStart <= point - directTotal && point - directTotal < e.weightEnd) {
+                _materialize(key, k);
+                _calls[keccak256("post.batchedPoster")]++;
+                return (e.node, manager.getCycle(key.taskId, key.cycle).submitters.length + e.position);
+            }
         }
     }
 
@@ -316,6 +435,7 @@ contract TaskManagerHandler {
         });
         try manager.claimRewards(key.taskId, payout.node, requests) {
             _calls[keccak256("claim.ok")]++;
+            if (_isBatched[key.taskId][key.cycle][payout.node]) _calls[keccak256("claim.batched.ok")]++;
             if (payout.bonus > 0) _calls[keccak256("claim.bonus")]++;
             if (++ghostClaims[key.taskId][key.cycle][payout.node] > 1) ghostDoubleClaims++;
             ghostRewardPaid[key.taskId][key.cycle] += payout.reward;

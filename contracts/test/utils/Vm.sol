@@ -17,6 +17,7 @@ interface Vm {
     function expectEmit() external;
     function assume(bool condition) external pure;
     function addr(uint256 privateKey) external pure returns (address);
+    function chainId(uint256 newChainId) external;
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
     function label(address account, string calldata newLabel) external;
     function toString(uint256 value) external pure returns (string memory);

@@ -3,6 +3,12 @@
 import type { Address } from 'viem'
 
 import { auditorsOf } from './actions/auditorsOf.ts'
+import { buildMaterializeProof } from './actions/buildMaterializeProof.ts'
+import { getBatchEntries } from './actions/getBatchEntries.ts'
+import { getCycleSubmitters } from './actions/getCycleSubmitters.ts'
+import { materializeSubmission } from './actions/materializeSubmission.ts'
+import { signSubmission } from './actions/signSubmission.ts'
+import { submitBatch } from './actions/submitBatch.ts'
 import { auditProbabilityBps } from './actions/auditProbabilityBps.ts'
 import { challengeDistribution } from './actions/challengeDistribution.ts'
 import { claimRewards } from './actions/claimRewards.ts'
@@ -67,6 +73,12 @@ export function coopActions(addresses: Pick<CoopAddresses, 'taskManager' | 'task
       withdrawStake: bind(client, manager, withdrawStake),
       registerNode: bind(client, manager, registerNode),
       submit: bind(client, manager, submit),
+      signSubmission: bind(client, manager, signSubmission),
+      submitBatch: bind(client, manager, submitBatch),
+      materializeSubmission: bind(client, manager, materializeSubmission),
+      getBatchEntries: bind(client, manager, getBatchEntries),
+      getCycleSubmitters: bind(client, manager, getCycleSubmitters),
+      buildMaterializeProof: bind(client, manager, buildMaterializeProof),
       recordSeed: bind(client, manager, recordSeed),
       settleReputation: bind(client, manager, settleReputation),
       raiseAudit: bind(client, manager, raiseAudit),
