@@ -24,8 +24,11 @@ import { createSandboxHost } from './runtime/host.ts'
 import { loadProgram, retryUntil, cidFromDigest } from './runtime/program.ts'
 import type { SchedulerParams } from './scheduler/phases.ts'
 import { DeviceIngest } from './scale/ingest.ts'
+import { createReceiptSigner } from './scale/receipt-signer.ts'
 import { leafService } from './scale/leaf-protocol.ts'
 import { RoundStore } from './scale/round-store.ts'
+import { ScaleService } from './scale/service.ts'
+import type { StoredHead } from './scale/scale-state.ts'
 import type { DeviceService } from './api/devices.ts'
 import { openState, type NodeStore } from './state/store.ts'
 import { TaskRunner } from './task-runner.ts'
@@ -62,6 +65,11 @@ export interface CoopNode {
   /** Device payload ingest (SCALE ingest tasks) and leaf proofs, served by the API (api/devices.ts). */
   readonly ingest: DeviceIngest
   readonly devices: DeviceService
+  /** The final SCALE heads this node keeps (its history; GET /api/tasks/:id/heads). */
+  readonly heads: {
+    list(taskId: string, options?: { fromCycle?: number; limit?: number }): StoredHead[]
+    get(taskId: string, cycle: number): StoredHead | undefined
+  }
   /** Tasks this node runs, keyed by decimal task id. */
   readonly tasks: Map<string, NodeTask>
   /** prom-client registry (served at /metrics). */
@@ -156,7 +164,10 @@ async function start(
 
   const peers = new PeerDirectory(chain, p2p, logger)
   const rounds = new RoundStore({ state: store, content, self: address })
-  const ingest = new DeviceIngest({ rounds, signer: chain.account, now: () => chain.now(), logger: logger.child({ component: 'ingest' }) })
+  // Receipts are signed on a worker thread so they overlap payload verification (bench/scale-ingest.ts).
+  const receiptSigner = createReceiptSigner(config.privateKey)
+  cleanups.push(() => receiptSigner.close())
+  const ingest = new DeviceIngest({ rounds, signer: receiptSigner, now: () => chain.now(), logger: logger.child({ component: 'ingest' }) })
   const services: NodeServices = {
     name: config.name,
     address,
@@ -188,6 +199,8 @@ async function start(
     },
   })
   leafService()({ host: p2p, rounds, hasTask: (taskId) => tasks.has(taskId), logger: logger.child({ component: 'scale-leaf' }) }).start() // /coop/scale/leaf/1
+  const scale = new ScaleService(services, (taskId) => tasks.has(taskId)) // /coop/scale/head/1, /coop/scale/replica/1, /coop/scale/blocks/1
+  services.scale = scale
   for (const multiaddr of config.p2p.bootstrap) void peers.dial(multiaddr)
 
   await ensureRegistered(services)
@@ -247,7 +260,20 @@ async function start(
     content,
     rounds,
     ingest,
-    devices: deviceService(ingest, rounds, store),
+    devices: {
+      ...deviceService(ingest, rounds, store),
+      head: (taskId, cycle) => {
+        const head = scale.state.getHead(taskId, cycle)
+        return head?.status === 'final' ? { digest: head.digest, bytes: head.bytes } : undefined
+      },
+    },
+    heads: {
+      list: (taskId, options) => scale.state.finalHeads(taskId, options),
+      get: (taskId, cycle) => {
+        const head = scale.state.getHead(taskId, cycle)
+        return head?.status === 'final' ? head : undefined
+      },
+    },
     tasks,
     metrics: metrics.registry,
     counters: metrics,

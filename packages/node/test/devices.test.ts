@@ -19,6 +19,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { type DeviceService, handleDeviceRequest } from '../src/api/devices.ts'
 import { ApiError, sendError } from '../src/api/http.ts'
 import { DeviceIngest } from '../src/scale/ingest.ts'
+import { createReceiptSigner } from '../src/scale/receipt-signer.ts'
 import { RoundStore } from '../src/scale/round-store.ts'
 import { openState } from '../src/state/store.ts'
 
@@ -35,7 +36,9 @@ async function startNode(name: string, clock: { now: bigint }) {
   const state = openState(join(dir, name, 'state.sqlite'))
   const content = createContentStore(join(dir, name, 'content'))
   const rounds = new RoundStore({ state, content, self: signer.address })
-  const ingest = new DeviceIngest({ rounds, signer, now: () => clock.now })
+  // Receipts signed on the worker thread, as the node does (same address as the node key).
+  const receiptSigner = createReceiptSigner(nodeKey)
+  const ingest = new DeviceIngest({ rounds, signer: receiptSigner, now: () => clock.now })
   ingest.addTask({
     ...task,
     accept: async (payload) => ((payload.body as { ok?: unknown }).ok === false ? { ok: false, reason: 'the task does not want this' } : { ok: true }),
@@ -68,6 +71,7 @@ async function startNode(name: string, clock: { now: bigint }) {
     },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()))
+      await receiptSigner.close()
       state.close()
     },
   }

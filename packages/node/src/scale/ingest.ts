@@ -19,7 +19,7 @@
 // answers every payload of the batch STORE_FAILED and re-reads positions/watermarks from SQLite.
 //
 // Exported API:
-//   new DeviceIngest({ rounds: RoundStore, signer: LocalAccount, now: () => Promise<bigint> | bigint, logger?, batchWindowMs? (2) })
+//   new DeviceIngest({ rounds: RoundStore, signer: LocalAccount | ReceiptSigner (receipt-signer.ts), now: () => Promise<bigint> | bigint, logger?, batchWindowMs? (2) })
 //   addTask({ taskId, startTime, roundLength, maxPayloadBytes, accept? }) · removeTask(taskId) · task(taskId)
 //   ingest(taskId, bytes) → Promise<DeviceReceipt>         throws IngestError (code → HTTP status in `status`)
 //   seal(taskId, cycle) → { payloads, record }             flushes queued payloads, then RoundStore.sealRound
@@ -33,7 +33,7 @@ import {
   verifyDevicePayload,
 } from '@coop/protocol'
 import type { AuditVerdict } from '@coop/sdk'
-import type { LocalAccount } from 'viem'
+import type { Address, Hex } from 'viem'
 
 import { type AppendPayload, type RoundRecord, type RoundStore } from './round-store.ts'
 
@@ -94,6 +94,9 @@ export type IngestTask = {
   accept?: (payload: DevicePayload, round: IngestRound) => Promise<AuditVerdict>
 }
 
+/** Signs receipts: a viem LocalAccount, or receipt-signer.ts (a worker thread). */
+export type IngestSigner = { readonly address: Address; signMessage(args: { message: string }): Promise<Hex> }
+
 type Pending = { item: AppendPayload; resolve: () => void; reject: (error: unknown) => void }
 type Logger = { warn(data: unknown, message?: string): void; info(data: unknown, message?: string): void }
 
@@ -102,7 +105,7 @@ export const ACCEPTED_ROUNDS: readonly [number, number] = [-1, 0]
 
 export class DeviceIngest {
   private readonly rounds: RoundStore
-  private readonly signer: LocalAccount
+  private readonly signer: IngestSigner
   private readonly now: () => Promise<bigint> | bigint
   private readonly logger: Logger | undefined
   private readonly tasks = new Map<string, IngestTask>()
@@ -117,7 +120,7 @@ export class DeviceIngest {
   private readonly batchWindowMs: number
   private readonly counters = { accepted: 0, batches: 0, rejected: {} as Record<string, number> }
 
-  constructor(options: { rounds: RoundStore; signer: LocalAccount; now: () => Promise<bigint> | bigint; logger?: Logger; batchWindowMs?: number }) {
+  constructor(options: { rounds: RoundStore; signer: IngestSigner; now: () => Promise<bigint> | bigint; logger?: Logger; batchWindowMs?: number }) {
     this.batchWindowMs = options.batchWindowMs ?? 2
     this.rounds = options.rounds
     this.signer = options.signer
