@@ -105,30 +105,34 @@ type Origin = { peer: MeshPeer; also?: MeshPeer; id: string; state: number }
 type PendingRequest = { resolve: (reply: WirePut | WireAck) => void; reject: (error: unknown) => void; timer: NodeJS.Timeout }
 
 const MAX_INFLIGHT_TRACKED = 4096
+const HELLO_WAIT_MS = 2_000
 
-/** Per replicating link (kept across reconnects): what the other side has acknowledged. */
+/**
+ * Per replicating link, kept across reconnects. Every key we hold is, for the other side, either
+ * already there (it acknowledged it, or sent it to us), or in a put sent and not yet acknowledged
+ * (`inflight`), or changed while the link was down (`dirty`). So the resync is graphSince(the lowest
+ * unacknowledged state) plus the dirty keys — nothing else.
+ */
 class ReplicationLink {
   readonly key: string
   peer: MeshPeer | undefined
-  ackedMax = -Infinity
   /** Put ids sent (or queued) on this link and not acknowledged yet → their lowest state. */
   readonly inflight = new Map<string, { min: number; max: number }>()
   /** Lowest state of unacknowledged puts forgotten to bound `inflight` (a peer that never acks, e.g. GUN without storage). */
   forgottenMin = Infinity
-  /** Keys changed while the link was down (undefined after an overflow: full resync). */
-  dirty: Map<Soul, Set<string>> | undefined = new Map()
+  /** Keys changed while the link was down; undefined = everything (a new link, or after an overflow). */
+  dirty: Map<Soul, Set<string>> | undefined = undefined
   dirtyCount = 0
 
   constructor(key: string) {
     this.key = key
   }
 
-  /** Every key with a state ≤ this is known to be at the other side. */
+  /** Keys above this state may be missing at the other side (Infinity: only the dirty keys). */
   watermark(): number {
-    let low = this.ackedMax
-    if (this.forgottenMin <= low) low = nextDown(this.forgottenMin)
-    for (const { min } of this.inflight.values()) if (min <= low) low = nextDown(min)
-    return low
+    let low = this.forgottenMin
+    for (const { min } of this.inflight.values()) if (min < low) low = min
+    return low === Infinity ? Infinity : nextDown(low)
   }
 
   track(id: string, min: number, max: number): void {
@@ -164,6 +168,7 @@ export class MeshPeer {
   flushScheduled = false
   strikes = 0
   strikesAt = 0
+  helloTimer: NodeJS.Timeout | undefined
   inflightPuts = 0
   paused = false
 
@@ -246,7 +251,14 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
     if (this.replicate) hello.coop = 1
     this.send(peer, hello)
     if (options.direction === 'outbound') {
-      if (this.replicate && options.remote !== undefined) this.startReplication(peer, `url:${options.remote}`)
+      // Replication starts at the peer's hello (its pid names the link: a restarted peer that lost
+      // its memory is a new link and gets everything); a peer that never says hello gets it anyway.
+      if (this.replicate && options.remote !== undefined) {
+        peer.helloTimer = setTimeout(() => {
+          if (!peer.closed && peer.link === undefined) this.startReplication(peer, `url:${options.remote}`)
+        }, HELLO_WAIT_MS)
+        peer.helloTimer.unref()
+      }
       for (const [soul, key] of this.interests) this.send(peer, getMessage(newMessageId(), soul, key))
     }
     return peer
@@ -256,6 +268,7 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
   detach(peer: MeshPeer): void {
     if (peer.closed) return
     peer.closed = true
+    if (peer.helloTimer !== undefined) clearTimeout(peer.helloTimer)
     this.peers.delete(peer)
     // What was still waiting to go out counts as sent-unacknowledged: the next resync covers it.
     const pending = peer.pendingPut
@@ -482,15 +495,8 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
       clearTimeout(request.timer)
       request.resolve(message)
     }
-    const link = peer.link
-    if (link !== undefined) {
-      const sent = link.inflight.get(message.ack)
-      if (sent !== undefined) {
-        link.inflight.delete(message.ack)
-        // A refusal (err) counts too: resending the same data would be refused again.
-        if (sent.max > link.ackedMax) link.ackedMax = sent.max
-      }
-    }
+    // Acknowledged: the other side has it (a refusal counts too: resending would be refused again).
+    peer.link?.inflight.delete(message.ack)
   }
 
   private handleDam(peer: MeshPeer, message: WireDam): void {
@@ -499,7 +505,10 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
         peer.pid = message.pid
         if (message.coop === 1) peer.coop = true
         this.emit('hello', peer)
-        if (peer.coop && this.replicate && peer.link === undefined && peer.direction === 'inbound') this.startReplication(peer, `pid:${message.pid}`)
+        if (this.replicate && peer.link === undefined) {
+          if (peer.direction === 'outbound' && peer.remote !== undefined) this.startReplication(peer, `url:${peer.remote}#${message.pid}`)
+          else if (peer.coop) this.startReplication(peer, `pid:${message.pid}`)
+        }
       }
       if (message.ack === undefined) {
         const reply: WireDam = { kind: 'dam', id: newMessageId(), dam: '?', pid: this.pid, ack: message.id }
@@ -617,7 +626,6 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
     if (link.dirtyCount > this.maxDirtyKeys) {
       link.dirty = undefined // too much to remember: the next resync sends everything
       link.dirtyCount = 0
-      link.ackedMax = -Infinity
       link.inflight.clear()
     }
   }
@@ -658,11 +666,21 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
     this.enqueue(peer, { '#': pending.id, put: pending.graph })
   }
 
+  /** The replicating links (for tests and monitoring). */
+  linkStates(): Array<{ key: string; connected: boolean; unacknowledged: number; dirtyKeys: number | 'all' }> {
+    return [...this.links.values()].map((link) => ({
+      key: link.key,
+      connected: link.peer !== undefined,
+      unacknowledged: link.inflight.size,
+      dirtyKeys: link.dirty === undefined ? 'all' : link.dirtyCount,
+    }))
+  }
+
   private startReplication(peer: MeshPeer, key: string): void {
     let link = this.links.get(key)
     if (link === undefined) this.links.set(key, (link = new ReplicationLink(key)))
     const watermark = link.dirty === undefined ? -Infinity : link.watermark()
-    const graph = this.store.graphSince(watermark)
+    const graph = watermark === Infinity ? {} : this.store.graphSince(watermark)
     if (link.dirty !== undefined) {
       for (const [soul, keys] of link.dirty) {
         const node = this.store.get(soul)

@@ -46,6 +46,8 @@ export class KeepConnected<P> {
   failures = 0
   private current: DialedConnection<P> | undefined
   private stopped = false
+  private suspended = false
+  private dialing = false
   private timer: NodeJS.Timeout | undefined
   private attempt = 0
   private waiters: Array<(peer: P) => void> = []
@@ -77,6 +79,22 @@ export class KeepConnected<P> {
     this.current?.kill()
   }
 
+  /** Drops the connection abruptly and stays away until `resume()` (a partition). */
+  suspend(): void {
+    this.suspended = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    this.current?.kill()
+  }
+
+  /** Ends a `suspend()`: dials again now. */
+  resume(): void {
+    if (!this.suspended) return
+    this.suspended = false
+    this.attempt = 0
+    if (this.current === undefined && this.timer === undefined && !this.dialing) void this.run()
+  }
+
   close(): void {
     this.stopped = true
     if (this.timer !== undefined) clearTimeout(this.timer)
@@ -84,18 +102,25 @@ export class KeepConnected<P> {
   }
 
   private async run(): Promise<void> {
-    if (this.stopped) return
+    if (this.stopped || this.suspended) return
     let connection: DialedConnection<P>
+    this.dialing = true
     try {
       connection = await this.dial()
     } catch (error) {
+      this.dialing = false
       this.failures += 1
       this.options.onError?.(error)
       this.retry()
       return
     }
+    this.dialing = false
     if (this.stopped) {
       connection.close()
+      return
+    }
+    if (this.suspended) {
+      connection.kill()
       return
     }
     this.connects += 1
@@ -110,7 +135,7 @@ export class KeepConnected<P> {
   }
 
   private retry(): void {
-    if (this.stopped) return
+    if (this.stopped || this.suspended) return
     const delay = backoffDelay(this.attempt++, this.options.backoff)
     this.timer = setTimeout(() => {
       this.timer = undefined
