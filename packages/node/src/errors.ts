@@ -13,6 +13,11 @@ export type NodeErrorCode =
   | 'SUBMISSION_UNAVAILABLE'
   | 'LIST_UNAVAILABLE'
   | 'NODE_STOPPED'
+  // SCALE heads and replication (packages/node/src/scale: heads.ts, replication.ts)
+  | 'SCALE_BAD_REQUEST'
+  | 'SCALE_NOT_FOUND'
+  | 'REPLICA_REJECTED'
+  | 'REPLICA_BUSY'
 
 export type NodeErrorOptions = { details?: string | Record<string, unknown>; cause?: unknown }
 

@@ -20,6 +20,8 @@ export { TxSender, ALREADY_DONE_ERRORS, type TxCall, type TxOutcome, type Execut
 export { intentEffectDone } from './chain/effects.ts'
 export { createNodeChain, type NodeChain } from './chain/client.ts'
 export { PROTOCOLS, roundsTopic } from './p2p/protocols.ts'
+export { readHeadChainFacts, type HeadChainReader } from './scale/chain-facts.ts'
+export { ScaleState, type StoredHead, type CompactScaleState, type ReplicaAck } from './scale/scale-state.ts'
 export { cidFromDigest, digestOfCid } from './runtime/program.ts'
 export type { NodeEvent } from './roles/env.ts'
 export type { ListDocument } from './roles/checks.ts'

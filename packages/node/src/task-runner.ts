@@ -49,7 +49,7 @@ export class TaskRunner {
 
   /** Waits for the actions in flight (bounded). */
   async drain(timeoutMs = 10_000): Promise<void> {
-    await Promise.race([Promise.allSettled([...this.inFlight.values()]), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())])
+    await Promise.race([Promise.allSettled([...this.inFlight.values(), ...(this.scaleRun ? [this.scaleRun] : [])]), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())])
   }
 
   async tick(): Promise<DueResult | undefined> {
@@ -73,6 +73,7 @@ export class TaskRunner {
     for (const action of due.actions) this.start(action)
     scheduleReopenedAudits(env, round, now) // SCALE penalty scaling: a convict's past rounds (roles/fisherman.ts)
     this.prune(round)
+    this.scaleUpkeep(round, now) // SCALE heads, replication, pruning, recovery (src/scale/service.ts)
     return due
   }
 
@@ -134,6 +135,21 @@ export class TaskRunner {
   }
 
   private prunedRound = -1n
+  private scaleRun: Promise<void> | undefined
+  private scaleRunAt = 0
+
+  /** SCALE upkeep (heads, replication, pruning, recovery: src/scale/service.ts), one pass at a time, at most every 2 s. */
+  private scaleUpkeep(round: bigint, now: bigint): void {
+    const scale = this.env.node.scale
+    if (!scale || !this.env.runtime.scale || this.scaleRun || this.env.node.signal.aborted || Date.now() - this.scaleRunAt < 2_000) return
+    this.scaleRunAt = Date.now()
+    this.scaleRun = scale
+      .tick(this.env, round, now)
+      .catch((error: unknown) => {
+        if (!this.env.node.signal.aborted) this.env.logger.warn({ err: errorMessage(error) }, 'SCALE upkeep failed; will retry')
+      })
+      .finally(() => (this.scaleRun = undefined))
+  }
 
   /** Once a round: forget history older than RETAIN_CYCLES rounds. */
   private prune(round: bigint): void {

@@ -4,6 +4,7 @@ import { claimCommand } from './claim.ts'
 import { devnetCommand } from './devnet.ts'
 import { deviceKeygenCommand, deviceSendCommand, deviceVerifyCommand } from './device.ts'
 import { nodeStartCommand } from './node.ts'
+import { scaleVerifyCommand } from './scale.ts'
 import { stakeCommand, unstakeCommand } from './stake.ts'
 import { statusCommand } from './status.ts'
 import { taskCreateCommand, taskFundCommand, taskStatusCommand, taskStopCommand } from './task.ts'
@@ -22,10 +23,12 @@ export const commands: Command[] = [
   deviceKeygenCommand,
   deviceSendCommand,
   deviceVerifyCommand,
+  scaleVerifyCommand,
 ]
 
 export const groups: CommandGroup[] = [
   { name: 'node', summary: 'run a Coop node' },
   { name: 'task', summary: 'create, fund, inspect and stop tasks' },
   { name: 'device', summary: 'devices without wallets: keys, signed payloads, receipts, inclusion checks' },
+  { name: 'scale', summary: 'SCALE rounds: verify a node\'s history of heads against the chain' },
 ]

@@ -10,7 +10,7 @@ import type { Address } from 'viem'
 import type { ChainView } from '../view/chain-view.ts'
 import type { Logger } from '../view/types.ts'
 import { type DeviceService, handleDeviceRequest } from './devices.ts'
-import { ApiError, parseIntParam, parseJsonBody, parseTaskId, readBody, sendError, sendJson } from './http.ts'
+import { ApiError, baseHeaders, parseIntParam, parseJsonBody, parseTaskId, readBody, sendError, sendJson } from './http.ts'
 import { defaultDashboardDir, serveStatic } from './static.ts'
 import { createWsHub } from './ws.ts'
 
@@ -38,7 +38,14 @@ export interface ApiNode {
   events?: { on(name: 'event', listener: (event: unknown) => void): unknown; off(name: 'event', listener: (event: unknown) => void): unknown }
   /** SCALE device endpoints (POST …/payloads, GET …/rounds/:cycle/proof/:position): ./devices.ts */
   devices?: DeviceService
+  /** The final SCALE heads the node keeps (GET /api/tasks/:id/heads[/:cycle]). */
+  heads?: {
+    list(taskId: string, options?: { fromCycle?: number; limit?: number }): readonly ApiHead[]
+    get(taskId: string, cycle: number): ApiHead | undefined
+  }
 }
+
+export type ApiHead = { cycle: number; cid: string; digest: string; prev: string | null; bytes: Uint8Array }
 
 export type ApiServerOptions = {
   view: ChainView
@@ -181,6 +188,29 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     sendJson(req, res, 200, result ?? null)
   }
 
+  /**
+   * GET /api/tasks/:id/heads?from=&limit= → [{ cycle, cid, digest, prev, bytes (0x hex dag-cbor) }] (ascending cycle)
+   * GET /api/tasks/:id/heads/:cycle → the head block itself (application/vnd.ipld.dag-cbor)
+   */
+  function scaleHeads(req: IncomingMessage, res: ServerResponse, url: URL, taskId: string, rest: string[]): string {
+    if (!node) throw new ApiError(404, 'NO_NODE', 'SCALE heads are kept by nodes; this API has no node (ask a node\'s API)')
+    if (!node.heads) throw new ApiError(501, 'NOT_IMPLEMENTED', 'this node does not keep SCALE heads')
+    if (rest.length === 0) {
+      const fromCycle = parseIntParam(url, 'from', 0, 0, Number.MAX_SAFE_INTEGER)
+      const limit = parseIntParam(url, 'limit', 1_000, 1, 10_000)
+      const heads = node.heads.list(taskId, { fromCycle, limit })
+      sendJson(req, res, 200, heads.map((head) => ({ cycle: head.cycle, cid: head.cid, digest: head.digest, prev: head.prev, bytes: `0x${Buffer.from(head.bytes).toString('hex')}` })))
+      return 'heads'
+    }
+    if (rest.length !== 1 || !/^\d{1,15}$/.test(rest[0] as string)) throw new ApiError(400, 'BAD_PARAM', 'the cycle must be a non-negative integer')
+    const head = node.heads.get(taskId, Number(rest[0]))
+    if (!head) throw new ApiError(404, 'NOT_FOUND', `no final SCALE head for task ${taskId} cycle ${rest[0]}`)
+    if (res.headersSent || res.destroyed) return 'head'
+    res.writeHead(200, { ...baseHeaders, 'content-type': 'application/vnd.ipld.dag-cbor', 'content-length': String(head.bytes.length), 'x-coop-head-cid': head.cid, 'x-coop-head-digest': head.digest })
+    res.end(req.method === 'HEAD' ? undefined : Buffer.from(head.bytes))
+    return 'head'
+  }
+
   async function api(req: IncomingMessage, res: ServerResponse, url: URL, segments: string[]): Promise<string> {
     // segments after 'api'
     const [first, id, sub, ...rest] = segments
@@ -204,6 +234,10 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
         const task = requireTask(id)
         await routeCall(req, res, url, task.taskId, rest)
         return 'routes'
+      }
+      if (sub === 'heads') {
+        requireRead(req)
+        return scaleHeads(req, res, url, requireTask(id).taskId.toString(), rest)
       }
       if (rest.length > 0) throw new ApiError(404, 'NOT_FOUND', `no such endpoint: ${url.pathname}`)
       if (sub === undefined) {

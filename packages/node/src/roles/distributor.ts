@@ -4,31 +4,40 @@
 // (list/1.0.0) and posts root + list CID digest + totals.
 // Distribution auditor (everyone else while the list can be challenged): fetches the list from the
 // poster, recomputes it, and challenges when the posted root differs. Finalizer and failer.
-import { DistributionStatus } from '@coop/chain'
+import { DistributionStatus, type Cycle } from '@coop/chain'
 
 import type { Hex } from 'viem'
 
-import { errorMessage, NodeError } from '../errors.ts'
+import { errorMessage } from '../errors.ts'
+import { buildHeadForPost, storedHead } from '../scale/heads.ts'
+import type { Intent } from '../state/store.ts'
 import { computeList, verifyListDocument } from './checks.ts'
 import { PROTOCOLS } from '../p2p/protocols.ts'
 import { confirmed, emit, putEvidence, requestNode, same, sleep, ZERO32, type TaskEnv } from './env.ts'
 
 export type DistributeOptions = {
   /**
-   * Digest of the cycle's SCALE head (docs/scale.md), anchored with the list. Required for a task
-   * with a `scale` section; a task without one anchors zero. (The head itself is built by
-   * @coop/protocol buildScaleHead; the caller passes its digest here.)
+   * Digest of the cycle's SCALE head (docs/scale.md) to anchor with the list. By default a task
+   * with a `scale` section anchors the head this node builds (../scale/heads.ts); a task without
+   * one anchors zero.
    */
   scaleHead?: Hex
 }
 
-/** The head digest to anchor: the given one, zero for a task without SCALE rounds, else an error. */
-function scaleHeadToAnchor(env: TaskEnv, cycle: bigint, options: DistributeOptions): Hex {
+/** The head digest to anchor: the given one, zero for a task without SCALE rounds, else the cycle's head (built once per prepared attempt). */
+async function scaleHeadToAnchor(
+  env: TaskEnv,
+  cycle: bigint,
+  state: Cycle,
+  list: { merkleRoot: Hex; listCid: Hex },
+  prepared: Intent | undefined,
+  options: DistributeOptions,
+): Promise<Hex> {
   if (options.scaleHead !== undefined) return options.scaleHead
   if (env.runtime.scale === null) return ZERO32
-  throw new NodeError('LIST_UNAVAILABLE', `cycle ${cycle} of SCALE task ${env.id} has no SCALE head to anchor with its list; pass distribute(..., { scaleHead })`, {
-    details: { taskId: env.id, cycle },
-  })
+  const preparedHead = prepared?.payload.scaleHead
+  if (typeof preparedHead === 'string' && storedHead(env, cycle, preparedHead as Hex)) return preparedHead as Hex
+  return (await buildHeadForPost(env, cycle, state, list)).digest
 }
 
 export async function distribute(env: TaskEnv, cycle: bigint, attempt: bigint, options: DistributeOptions = {}): Promise<void> {
@@ -37,7 +46,6 @@ export async function distribute(env: TaskEnv, cycle: bigint, attempt: bigint, o
   if (!same(selected.node, address)) return
   const state = await chain.coop.getCycle({ taskId: env.taskId, cycle })
   if (state.status !== DistributionStatus.Pending || state.openAudits !== 0 || state.openChallenges !== 0) return
-  const scaleHead = scaleHeadToAnchor(env, cycle, options)
   const c = Number(cycle)
   const intentRef = { kind: 'post' as const, taskId: env.id, cycle: c, key: attempt.toString() }
   // A list already prepared for this attempt (crash before/after sending) is reused as is.
@@ -50,6 +58,7 @@ export async function distribute(env: TaskEnv, cycle: bigint, attempt: bigint, o
     store.putList({ taskId: env.id, cycle: c, listCid: computed.cid, merkleRoot: computed.distribution.root, listJson: computed.json, source: 'self' })
   }
   const { distribution } = computed
+  const scaleHead = await scaleHeadToAnchor(env, cycle, state, { merkleRoot: distribution.root, listCid: computed.digest }, prepared, options)
   const outcome = await sender.execute(
     intentRef,
     { cid: computed.cid, merkleRoot: distribution.root, listCid: computed.digest, attempt: attempt.toString(), scaleHead },

@@ -17,6 +17,7 @@ import { digestOfCid } from '../runtime/program.ts'
 import type { SchedulerParams } from '../scheduler/phases.ts'
 import type { DeviceIngest } from '../scale/ingest.ts'
 import type { RoundStore } from '../scale/round-store.ts'
+import type { ScaleService } from '../scale/service.ts'
 import type { NodeStore } from '../state/store.ts'
 
 export type NodeServices = {
@@ -32,6 +33,8 @@ export type NodeServices = {
   rounds: RoundStore
   /** Device payload ingest of the node's ingest tasks: packages/node/src/scale/ingest.ts */
   ingest: DeviceIngest
+  /** SCALE heads, replication, pruning and recovery: packages/node/src/scale/service.ts (set once the node is up) */
+  scale?: ScaleService
   peers: PeerDirectory
   metrics: NodeMetrics
   events: EventEmitter

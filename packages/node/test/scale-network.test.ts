@@ -1,0 +1,176 @@
+// SCALE heads, replication and recovery end to end: three node processes (src/main.ts) on anvil run
+// a SCALE task (./fixtures/scale-task.ts, 24 leaves per round, replication k = 2) with 10 s rounds.
+//   - every finalized cycle anchors a head; `coop scale verify` checks node-1's history of heads
+//     against the chain (exit 0) and catches a tampered copy of it (exit 1);
+//   - node-1's rounds are acked by a replica; node-1 is killed, its block store deleted, and after a
+//     restart it fetches its rounds back from the replicas and answers leaf requests again.
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join, resolve } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import { after, before, test } from 'node:test'
+
+import { DistributionStatus } from '@coop/chain'
+import { buildRoundDag, decodeScaleHead } from '@coop/protocol'
+import { bundleTask } from '@coop/sdk'
+import type { Address } from 'viem'
+
+import { main as cli } from '../../cli/src/main.ts'
+import { digestOfCid } from '../src/index.ts'
+import { honestLeaves } from './fixtures/scale-task.ts'
+import { createTestTask, startTestChain, waitFor, type TestChain } from './helpers.ts'
+
+const MAIN = resolve(import.meta.dirname, '../src/main.ts')
+const ROUND = 10n
+const LEAVES = 24
+
+let chain: TestChain
+const children: ChildProcess[] = []
+let tamperServer: Server | undefined
+
+before(async () => {
+  chain = await startTestChain(3)
+})
+after(async () => {
+  tamperServer?.close()
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  if (process.env.COOP_KEEP_LOGS) console.log(`logs kept in ${chain.dir}`)
+  else await chain?.stop()
+  if (process.env.COOP_KEEP_LOGS) await chain?.anvil.stop()
+})
+
+async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = ''
+  let stderr = ''
+  const code = await cli(argv, { stdout: { write: (chunk: string) => (stdout += chunk) }, stderr: { write: (chunk: string) => (stderr += chunk) }, env: {}, cwd: process.cwd() })
+  return { code, stdout, stderr }
+}
+
+test('heads are anchored and verify against the chain; a node that lost its blocks recovers them from replicas', { timeout: 170_000 }, async () => {
+  const bundle = await bundleTask(resolve(import.meta.dirname, 'fixtures/scale-task.ts'))
+  const bundlePath = join(chain.dir, 'scale-task.mjs')
+  writeFileSync(bundlePath, bundle.code)
+  const task = await createTestTask(chain, {
+    programCid: digestOfCid(bundle.cid),
+    roundLength: ROUND,
+    submissionWindow: 2n,
+    auditWindow: 5n,
+    voteWindow: 5n,
+    distributionWindow: 2n,
+    distributionAuditWindow: 2n,
+    maxDistributionAttempts: 8,
+    duesRounds: 3,
+    auditorsPerSample: 2,
+    unbondingRounds: 3,
+    rounds: 8,
+  })
+  const taskId = task.taskId
+  const names = ['node-1', 'node-2', 'node-3']
+  const dataDirs = names.map((name) => join(chain.dir, name))
+  const spawnNode = (index: number) => {
+    const configPath = join(chain.dir, `${names[index]}.json`)
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        name: names[index],
+        rpcUrl: chain.anvil.rpcUrl,
+        privateKey: chain.nodes[index]!.privateKey,
+        taskManager: chain.addresses.taskManager,
+        taskLens: chain.addresses.taskLens,
+        tasks: [{ taskId: taskId.toString(), program: bundlePath, config: { leaves: LEAVES } }],
+        dataDir: dataDirs[index],
+        p2p: { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [] },
+        http: { host: '127.0.0.1', port: 0 },
+        pollIntervalMs: 250,
+        logLevel: 'debug',
+      }),
+    )
+    rmSync(join(dataDirs[index]!, 'http.port'), { force: true })
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const log = createWriteStream(join(chain.dir, `${names[index]}.log`), { flags: 'a' })
+    child.stdout!.pipe(log)
+    child.stderr!.pipe(log)
+    children.push(child)
+    return child
+  }
+  const apiUrl = (index: number) => waitFor(`${names[index]} API`, () => `http://127.0.0.1:${readFileSync(join(dataDirs[index]!, 'http.port'), 'utf8').trim()}`, 30_000)
+  const node1 = chain.nodes[0]!.address as Address
+  let first = spawnNode(0)
+  spawnNode(1)
+  spawnNode(2)
+
+  // Cycles 0 and 1 finalize with a head anchored.
+  const cycles = [0n, 1n]
+  await waitFor('cycles 0 and 1 final with a SCALE head', async () => {
+    for (const cycle of cycles) {
+      const state = await chain.coop.getCycle({ taskId, cycle })
+      if (state.status !== DistributionStatus.Final || BigInt(state.scaleHead) === 0n) return false
+    }
+    return true
+  }, Number(ROUND) * 7_000)
+  const url = await apiUrl(0)
+  const served = await waitFor('node-1 keeps both heads', async () => {
+    const heads = (await (await fetch(`${url}/api/tasks/${taskId}/heads`)).json()) as { cycle: number; digest: string; bytes: string }[]
+    return heads.length >= 2 ? heads : undefined
+  }, Number(ROUND) * 2_000)
+  for (const cycle of cycles) {
+    const head = served.find((entry) => entry.cycle === Number(cycle))!
+    assert.equal(head.digest, (await chain.coop.getCycle({ taskId, cycle })).scaleHead.toLowerCase())
+    const raw = new Uint8Array(await (await fetch(`${url}/api/tasks/${taskId}/heads/${cycle}`)).arrayBuffer())
+    assert.equal(decodeScaleHead(raw).digest, head.digest)
+    // The head lists node-1's round root as the chain has it.
+    const root = (await chain.coop.getSubmission({ taskId, cycle, node: node1 })).root
+    assert.ok(decodeScaleHead(raw).head.submissions.some((s) => s.node === node1 && s.root === root.toLowerCase()))
+  }
+  assert.equal(decodeScaleHead(Buffer.from(served[1]!.bytes.slice(2), 'hex')).head.prev, decodeScaleHead(Buffer.from(served[0]!.bytes.slice(2), 'hex')).cid)
+
+  // coop scale verify: OK against the chain; a tampered copy of the history fails.
+  const chainArgs = ['--task', taskId.toString(), '--rpc', chain.anvil.rpcUrl, '--task-manager', chain.addresses.taskManager]
+  const verified = await runCli(['scale', 'verify', '--node-url', url, ...chainArgs, '--through', '1'])
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr)
+  assert.match(verified.stdout, /cycle 0 {2}OK/)
+  assert.match(verified.stdout, /cycle 1 {2}OK/)
+  tamperServer = createServer(async (req, res) => {
+    const upstream = (await (await fetch(`${url}${req.url}`)).json()) as { cycle: number; bytes: string }[]
+    // Drop cycle 0 from the history and flip one byte of cycle 1's head.
+    const tampered = upstream.filter((head) => head.cycle !== 0).map((head) => (head.cycle === 1 ? { ...head, bytes: `${head.bytes.slice(0, -2)}${head.bytes.endsWith('00') ? '01' : '00'}` } : head))
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(tampered))
+  })
+  await new Promise<void>((ok) => tamperServer!.listen(0, '127.0.0.1', ok))
+  const tamperedUrl = `http://127.0.0.1:${(tamperServer.address() as AddressInfo).port}`
+  const caught = await runCli(['scale', 'verify', '--node-url', tamperedUrl, ...chainArgs, '--through', '1'])
+  assert.equal(caught.code, 1, caught.stdout + caught.stderr)
+  assert.match(caught.stdout, /cycle 0 {2}FAIL {2}MISSING_HEAD/)
+  assert.match(caught.stdout, /cycle 1 {2}FAIL/)
+
+  // node-1's round of cycle 1 is held by a replica (a signed ack recorded).
+  const ackedHolder = await waitFor('a replica acked node-1\'s cycle-1 round', () => {
+    const db = new DatabaseSync(join(dataDirs[0]!, 'state.sqlite'), { readOnly: true })
+    try {
+      const row = db.prepare('SELECT holder FROM scale_replica_acks WHERE task_id = ? AND cycle = 1').get(taskId.toString()) as { holder?: string } | undefined
+      return row?.holder
+    } finally {
+      db.close()
+    }
+  }, 20_000)
+  assert.ok(chain.nodes.slice(1).some((node) => node.address.toLowerCase() === ackedHolder.toLowerCase()))
+
+  // Kill node-1, delete its block store, restart it: it fetches its rounds back and answers again.
+  first.kill('SIGKILL')
+  await new Promise((ok) => first.once('exit', ok))
+  rmSync(join(dataDirs[0]!, 'content', 'blocks'), { recursive: true, force: true })
+  first = spawnNode(0)
+  const restartedUrl = await apiUrl(0)
+  const dag = buildRoundDag(honestLeaves(taskId, 1, node1, LEAVES))
+  const proof = await waitFor('node-1 answers a leaf request of cycle 1 again', async () => {
+    const response = await fetch(`${restartedUrl}/api/tasks/${taskId}/rounds/1/proof/5`)
+    return response.status === 200 ? ((await response.json()) as { root: string; leafCid: string }) : undefined
+  }, 40_000, 500)
+  assert.equal(proof.root, dag.root)
+  assert.equal(proof.leafCid, dag.leafCids[5])
+  const log = readFileSync(join(chain.dir, 'node-1.log'), 'utf8')
+  assert.match(log, /recovered the blocks of a round from its holders/)
+})
