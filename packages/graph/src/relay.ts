@@ -1,5 +1,8 @@
 // A relay peer: a GraphStore (durable with storePath), the wire mesh, the WebSocket endpoint
 // ws://host:port/path that GUN and Coop peers connect to, and outbound links to `peers`.
+import { randomBytes } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
+
 import { GraphStore } from './graph-store.ts'
 import type { GraphStoreOptions } from './types.ts'
 import { GraphMesh, type GraphMeshOptions } from './wire/mesh.ts'
@@ -41,7 +44,10 @@ export interface GraphRelay {
 
 export async function startGraphRelay(options: GraphRelayOptions = {}): Promise<GraphRelay> {
   const store = await GraphStore.open({ ...options.store, ...(options.storePath === undefined ? {} : { path: options.storePath }) })
-  const mesh = new GraphMesh({ ...options.mesh, store })
+  // A durable relay keeps its mesh id across restarts: peers then know it still has what it acked
+  // and resend only what changed while it was down. (An in-memory relay is a new peer every start.)
+  const pid = options.mesh?.pid ?? (options.storePath === undefined ? undefined : loadOrCreatePid(`${options.storePath}.peer-id`))
+  const mesh = new GraphMesh({ ...options.mesh, store, ...(pid === undefined ? {} : { pid }) })
   let server: GraphWebSocketServer
   try {
     server = await listenGraphWebSocket({
@@ -82,4 +88,16 @@ export async function startGraphRelay(options: GraphRelayOptions = {}): Promise<
       return closing
     },
   }
+}
+
+function loadOrCreatePid(file: string): string {
+  try {
+    const pid = readFileSync(file, 'utf8').trim()
+    if (/^[A-Za-z0-9_-]{8,64}$/.test(pid)) return pid
+  } catch {
+    // first start
+  }
+  const pid = randomBytes(12).toString('base64url')
+  writeFileSync(file, `${pid}\n`)
+  return pid
 }
