@@ -122,13 +122,13 @@ function attachStream(stream: Stream, mesh: GraphMesh, direction: 'inbound' | 'o
     try {
       chunks = decoder.push(data)
     } catch (error) {
-      if (isGraphError(error)) mesh.receiveTooLarge(peer, 0)
+      if (isGraphError(error)) mesh.rejectFrame(peer, error)
       stream.abort(error instanceof Error ? error : new Error(String(error)))
       return
     }
     for (const chunk of chunks) {
       if ('frame' in chunk) mesh.receive(peer, chunk.frame)
-      else mesh.receiveTooLarge(peer, chunk.tooLarge)
+      else mesh.rejectFrame(peer, new GraphError('TOO_LARGE', 'frame is larger than the limit', { details: { bytes: chunk.tooLarge, limit: mesh.limits.maxFrameBytes } }))
     }
   })
   const heartbeat = setInterval(() => write(encodeLengthPrefixed(encoder.encode('[]'))), options.heartbeatMs ?? 20_000)

@@ -357,9 +357,9 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
     }
   }
 
-  /** An oversized frame the transport skipped without reading (libp2p) counts as a rejected frame. */
-  receiveTooLarge(peer: MeshPeer, bytes: number): void {
-    this.reject(peer, new GraphError('TOO_LARGE', 'frame is larger than the limit', { details: { bytes, limit: this.limits.maxFrameBytes } }), undefined)
+  /** A frame the transport refused itself (libp2p: one skipped unread for its size, or a broken length prefix). */
+  rejectFrame(peer: MeshPeer, error: GraphError): void {
+    this.reject(peer, error, undefined)
   }
 
   private handle(peer: MeshPeer, message: WireMessage): void {
