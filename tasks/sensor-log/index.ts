@@ -140,7 +140,9 @@ const task = defineTask({
     for (const submitter of submitters) {
       if (!submitter.passed) continue
       if (!submitter.root) throw new Error(`no on-chain root given for ${submitter.node}`)
-      const answer = (await ctx.request(submitter.node, 'root', { digest: submitter.root })) as { block?: unknown } | null
+      // Our own root block is in our store; the others' come from their `root` route (p2p).
+      const own = submitter.node.toLowerCase() === ctx.address.toLowerCase()
+      const answer = own ? { block: await rootBlock(ctx, submitter.root) } : ((await ctx.request(submitter.node, 'root', { digest: submitter.root })) as { block?: unknown } | null)
       const block = answer?.block
       const count = block instanceof Uint8Array ? leafCountOfRoot(block, submitter.root) : undefined
       if (count === undefined) throw new Error(`${submitter.node} did not show the root block of its round ${round.cycle}`)
@@ -158,16 +160,21 @@ const task = defineTask({
     async root(request, ctx) {
       const digest = (request.body as { digest?: unknown } | null)?.digest
       if (typeof digest !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(digest)) throw new Error('body must be { digest: 0x…32 bytes }')
-      for (const cid of [cidOfDigest(0x71, digest), cidOfDigest(0x55, digest)]) {
-        const value = await ctx.store.get(cid)
-        if (value === undefined) continue
-        const block = value instanceof Uint8Array ? value : encodeValue(value)
-        return { block }
-      }
-      throw new Error(`no round DAG with root ${digest} here`)
+      const block = await rootBlock(ctx, digest)
+      if (!block) throw new Error(`no round DAG with root ${digest} here`)
+      return { block }
     },
   },
 })
+
+/** The root block of a round DAG in this node's store, by its digest (interior dag-cbor node, or a one-leaf DAG's raw leaf). */
+async function rootBlock(ctx: TaskContext, digest: string): Promise<Uint8Array | undefined> {
+  for (const cid of [cidOfDigest(0x71, digest), cidOfDigest(0x55, digest)]) {
+    const value = await ctx.store.get(cid)
+    if (value !== undefined) return value instanceof Uint8Array ? value : encodeValue(value)
+  }
+  return undefined
+}
 
 /** CIDv1 string of a sha2-256 digest with codec `code` (dag-cbor 0x71, raw 0x55). */
 function cidOfDigest(code: 0x71 | 0x55, digest: string): string {

@@ -11,8 +11,9 @@ export const devnetCommand: Command = {
   path: ['devnet'],
   summary: 'run a local network: anvil, contracts, example tasks, N nodes (one cheating), dashboard',
   description: `Starts anvil on 127.0.0.1, deploys the contracts, funds the node accounts with COOP, serves a small web site for the
-web-archive task, bundles and creates the example tasks (web-archive and compute; 12 s rounds), and starts N node
-processes; node-3 cheats from round 3 and gets caught. Prints the dashboard URL and one progress line per task per round.
+web-archive task, bundles and creates the example tasks (web-archive, compute and sensor-log; 12 s rounds), and starts N
+node processes; node-3 cheats from round 3 and gets caught. Four simulated sensors (ed25519 and secp256k1, no wallets)
+post a signed reading to every node each round for sensor-log. Prints the dashboard URL and one progress line per task per round.
 
 With --rounds N it stops after N finalized rounds (cycles whose distribution is final on-chain in every task), stops
 every process, and prints a summary table (or JSON with --json: per node name, behaviour, stake, reputation, rewards,

@@ -36,6 +36,7 @@ import { cidDigest } from '../cid.ts'
 import { writeDeployment, type Deployment, type DeploymentNode, type DeploymentTask } from '../deployment.ts'
 import { CliError } from '../errors.ts'
 import { devnetAmounts, devnetTiming } from './params.ts'
+import { devnetDeviceKeys, startDeviceFleet, type DeviceFleet } from './devices.ts'
 import { NodeProcess, type ExitInfo } from './processes.ts'
 import { createProgress, type Progress } from './progress.ts'
 import { startSite, type Site } from './site.ts'
@@ -45,7 +46,7 @@ type NodeModule = typeof import('@coop/node')
 export type ChainView = Awaited<ReturnType<NodeModule['createChainView']>>
 type ApiServer = Awaited<ReturnType<NodeModule['createApiServer']>>
 
-export type DevnetTaskName = 'web-archive' | 'compute'
+export type DevnetTaskName = 'web-archive' | 'compute' | 'sensor-log'
 
 export type DevnetOptions = {
   /** Number of nodes (default 5). */
@@ -62,7 +63,7 @@ export type DevnetOptions = {
   keep?: boolean
   /** Which node cheats and from which round (default node index 2 from round 3); null: nobody. */
   cheater?: { index: number; fromRound: number } | null
-  /** Tasks to create (default both examples, web-archive first). */
+  /** Tasks to create (default all three examples: web-archive, compute, sensor-log). */
   tasks?: DevnetTaskName[]
   /** Progress lines (default: none). */
   log?: (line: string) => void
@@ -125,12 +126,16 @@ export type Devnet = {
   stop(options?: { graceMs?: number }): Promise<void>
 }
 
+/** Simulated sensors of the sensor-log task. */
+const DEVNET_DEVICES = 4
+
 const here = dirname(fileURLToPath(import.meta.url))
 const repoRoot = resolve(here, '..', '..', '..', '..')
 
 export const taskEntries: Record<DevnetTaskName, string> = {
   'web-archive': join(repoRoot, 'tasks', 'web-archive', 'index.ts'),
   compute: join(repoRoot, 'tasks', 'compute', 'index.ts'),
+  'sensor-log': join(repoRoot, 'tasks', 'sensor-log', 'index.ts'),
 }
 
 /** The devnet timing for a round length (12 s gives exactly the documented windows). */
@@ -188,7 +193,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   }
   const timing = scaledTiming(options.roundLength ?? 12)
   const cheater = options.cheater === undefined ? (nodeCount >= 3 ? { index: 2, fromRound: 3 } : null) : options.cheater
-  const taskNames = options.tasks ?? ['web-archive', 'compute']
+  const taskNames = options.tasks ?? ['web-archive', 'compute', 'sensor-log']
   const portBase = options.portBase
   const port = (offset: number) => (portBase === undefined ? 0 : portBase + offset)
   const startedAt = Date.now()
@@ -277,7 +282,12 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         tasks: tasks.map((task) => ({
           taskId: task.taskId.toString(),
           program: task.bundle,
-          config: task.name === 'web-archive' ? { siteUrl: site.url, sitePages: site.pages } : {},
+          config:
+            task.name === 'web-archive'
+              ? { siteUrl: site.url, sitePages: site.pages }
+              : task.name === 'sensor-log'
+                ? { devices: devnetDeviceKeys(DEVNET_DEVICES).map((key) => key.publicKey) } // a node cannot invent devices
+                : {},
           stake: devnetAmounts.stake.toString(),
         })),
         dataDir: join(dataDir, 'nodes', `node-${index + 1}`),
@@ -387,8 +397,24 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       await heartbeatLoop
     })
 
+    // ── simulated sensors for sensor-log (they post once the nodes' APIs are up) ──
+    const sensorTask = tasks.find((task) => task.name === 'sensor-log')
+    let fleet: DeviceFleet | undefined
+    if (sensorTask) {
+      fleet = startDeviceFleet({ task: sensorTask, nodes, count: DEVNET_DEVICES, log })
+      cleanups.push(() => fleet!.stop())
+      log(`devices   ${DEVNET_DEVICES} sensors (ed25519 and secp256k1) post a signed reading to every node each round (task ${sensorTask.taskId})`)
+    }
+
     // ── progress ──
-    const progress: Progress = createProgress({ view, tasks, nodes, log, startedAt })
+    const progress: Progress = createProgress({
+      view,
+      tasks,
+      nodes,
+      log,
+      startedAt,
+      ...(fleet && sensorTask ? { payloads: (taskId: bigint, cycle: bigint) => (taskId === sensorTask.taskId ? fleet!.counts(cycle) : undefined) } : {}),
+    })
     cleanups.push(async () => progress.stop())
 
     // ── nodes: node-1 first, the others bootstrap to it ──

@@ -1,5 +1,6 @@
 // The devnet's live progress: one line per task per round (printed when the next round starts),
-// from the chain view's events, plus a line for each audit raised/resolved as it happens.
+// from the chain view's events, plus a line for each audit raised/resolved as it happens. For an
+// ingest task (sensor-log) `work c6` is `payloads c6 20/20`: readings accepted by nodes / sent by devices.
 //
 //   [01:12] r6 web-archive │ work c6 │ submit c5 5/5, 3 sampled │ audits 1 raised, 1 upheld │ slashed node-3 200 COOP │ distribute c4 final by node-2: 1000 │ claimed 4 (1000)
 import type { Address } from 'viem'
@@ -17,6 +18,8 @@ export function createProgress(options: {
   nodes: DevnetNode[]
   log: (line: string) => void
   startedAt: number
+  /** Device payloads of a SCALE ingest task's cycle (sensor-log): sent by the simulated devices, accepted by nodes. */
+  payloads?: (taskId: bigint, cycle: bigint) => { sent: number; accepted: number } | undefined
 }): Progress {
   const { view, tasks, nodes, log, startedAt } = options
   const names = new Map<string, string>(nodes.map((node) => [node.address.toLowerCase(), node.name]))
@@ -34,7 +37,8 @@ export function createProgress(options: {
     // `round` just ended: its work cycle is `round`, it submitted/audited round−1, distributed round−2.
     const rounds = view.rounds(taskId, { limit: 64 })
     const find = (cycle: bigint) => rounds.find((entry) => entry.cycle === cycle)
-    const parts = [`${clock()} r${round} ${taskName(taskId).padEnd(11)}`, `work c${round}`]
+    const payloads = options.payloads?.(taskId, round)
+    const parts = [`${clock()} r${round} ${taskName(taskId).padEnd(11)}`, payloads ? `payloads c${round} ${payloads.accepted}/${payloads.sent}` : `work c${round}`]
     if (round >= 1n) {
       const cycle = find(round - 1n)
       const submissions = cycle?.submissions ?? []
