@@ -25,7 +25,7 @@ export const SEA: GunSea = require('gun/sea')
  */
 export function gunPeer(): { gun: any; close(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'coop-sea-gun-'))
-  const gun = Gun({ file: join(dir, 'radata'), peers: [], multicast: false, axe: false })
+  const gun = Gun({ file: join(dir, 'radata'), peers: [], multicast: false, axe: false, stats: false })
   return {
     gun,
     close() {
