@@ -13,6 +13,7 @@ export type CliErrorCode =
   | 'DEVNET'
   | 'NODE'
   | 'INTERRUPTED'
+  | 'GRAPH' // coop graph: a graph peer refused, or could not be reached
 
 /** Exit codes: 0 ok, 1 failure, 2 bad usage, 130 interrupted. */
 export const ExitCode = { Ok: 0, Failure: 1, Usage: 2, Interrupted: 130 } as const

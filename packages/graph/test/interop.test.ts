@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { after, describe, it } from 'node:test'
 
 import { startGraphRelay, type GraphRelay } from '../src/relay.ts'
-import { closeGun, coopPeer, Gun, gunOnce, gunPeer, gunValue, one, tempDir, waitFor, type GunChain } from './wire-helpers.ts'
+import { releaseTimers, closeGun, coopPeer, Gun, gunOnce, gunPeer, gunValue, one, tempDir, waitFor, type GunChain } from './wire-helpers.ts'
 import { connectGraphWebSocket } from '../src/wire/websocket-client.ts'
 
 const dir = tempDir('interop')
@@ -15,6 +15,7 @@ const cleanups: Array<() => Promise<void> | void> = []
 after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup()
   dir.remove()
+  releaseTimers()
 })
 
 describe('gun client ↔ Coop relay', () => {

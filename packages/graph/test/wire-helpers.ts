@@ -20,6 +20,35 @@ const require = createRequire(import.meta.url)
 export type GunChain = any
 export const Gun: (options: Record<string, unknown>) => GunChain = require('gun')
 
+// gun has no close(): its housekeeping timers (dedup sweeps every 9 s, its server's 20 s heartbeat)
+// keep a test process alive long after the tests end. Timers are recorded here (gun's own setTimeout
+// helpers, attached to the global function, are carried over) and `releaseTimers()` unrefs the
+// leftovers (and any started later) once a file's cleanups ran, so the process can exit.
+const pendingTimers = new Set<NodeJS.Timeout>()
+let released = false
+const originalSetTimeout = globalThis.setTimeout
+const trackingSetTimeout = function (this: unknown, callback: (...args: unknown[]) => void, delay?: number, ...args: unknown[]) {
+  const timer: NodeJS.Timeout = originalSetTimeout(
+    (...callArgs: unknown[]) => {
+      pendingTimers.delete(timer)
+      callback(...callArgs)
+    },
+    delay,
+    ...args,
+  )
+  if (released) timer.unref()
+  else pendingTimers.add(timer)
+  return timer
+}
+Object.assign(trackingSetTimeout, originalSetTimeout)
+globalThis.setTimeout = trackingSetTimeout as unknown as typeof setTimeout
+
+export function releaseTimers(): void {
+  released = true // and the timers gun starts while its sockets wind down
+  for (const timer of pendingTimers) timer.unref()
+  pendingTimers.clear()
+}
+
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), `coop-${prefix}-`))
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) }

@@ -3,6 +3,7 @@ import type { Command, CommandGroup } from '../args.ts'
 import { claimCommand } from './claim.ts'
 import { devnetCommand } from './devnet.ts'
 import { deviceKeygenCommand, deviceSendCommand, deviceVerifyCommand } from './device.ts'
+import { graphCommands } from './graph.ts'
 import { nodeStartCommand } from './node.ts'
 import { scaleVerifyCommand } from './scale.ts'
 import { stakeCommand, unstakeCommand } from './stake.ts'
@@ -24,6 +25,7 @@ export const commands: Command[] = [
   deviceSendCommand,
   deviceVerifyCommand,
   scaleVerifyCommand,
+  ...graphCommands,
 ]
 
 export const groups: CommandGroup[] = [
@@ -31,4 +33,5 @@ export const groups: CommandGroup[] = [
   { name: 'task', summary: 'create, fund, inspect and stop tasks' },
   { name: 'device', summary: 'devices without wallets: keys, signed payloads, receipts, inclusion checks' },
   { name: 'scale', summary: 'SCALE rounds: verify a node\'s history of heads against the chain' },
+  { name: 'graph', summary: 'the GUN-compatible graph: run a relay peer, put and get' },
 ]

@@ -8,3 +8,4 @@ export { KeepConnected, backoffDelay, type BackoffOptions, type DialedConnection
 export { listenGraphWebSocket, webSocketTransport, type GraphWebSocketServer, type GraphWebSocketServerOptions } from './websocket-server.ts'
 export { connectGraphWebSocket, toWebSocketUrl, type GraphWebSocketPeer, type GraphWebSocketPeerOptions } from './websocket-client.ts'
 export { GRAPH_PROTOCOL, serveGraphOverLibp2p, dialGraphOverLibp2p, type GraphLibp2pNode, type GraphLibp2pOptions, type GraphLibp2pPeer, type GraphLibp2pPeerOptions } from './libp2p-stream.ts'
+export { openGraphClient, type GraphClient } from './client.ts'
