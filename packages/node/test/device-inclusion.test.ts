@@ -1,7 +1,8 @@
 // Devices without wallets end to end on a real anvil: two in-process nodes run the sensor-log task
 // (bundled, sandboxed); an ed25519 and a secp256k1 device post readings over HTTP and keep the
 // node-signed receipts; once the nodes submitted the round, @coop/device's verifyInclusion proves
-// each payload under the honest node's on-chain root, and catches the node that forges its DAG
+// each payload under the honest node's on-chain root (and, once the distribution is final, under the
+// anchored SCALE head), and catches the node that forges its DAG
 // (cheater mode: its first acknowledged payload replaced by a forgery). Also `coop device verify`.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
@@ -30,7 +31,7 @@ after(async () => {
   await chain.stop()
 })
 
-test('device receipts: inclusion proven under the honest node\'s on-chain root, refuted for a forging node', { timeout: 180_000 }, async () => {
+test('device receipts: inclusion proven under the honest node\'s on-chain root and the anchored SCALE head, refuted for a forging node', { timeout: 240_000 }, async () => {
   const bundle = await bundleTask(resolve(import.meta.dirname, '../../../tasks/sensor-log/index.ts'))
   const bundlePath = join(chain.dir, 'sensor-log.mjs')
   writeFileSync(bundlePath, bundle.code)
@@ -116,6 +117,20 @@ test('device receipts: inclusion proven under the honest node\'s on-chain root, 
     const onchain = await chain.coop.getSubmission({ taskId: task.taskId, cycle: BigInt(cycle), node: honest.address })
     assert.equal(report.digest, onchain.root.toLowerCase())
   }
+  // Once the cycle's distribution is final its SCALE head is anchored on-chain (Cycle.scaleHead):
+  // the device then checks the head's bytes against it and finds the node's root listed.
+  const anchored = await waitFor(
+    'the SCALE head of the round anchored and served',
+    async () => {
+      const report = await verifyInclusion(receipts[0]!.receipt, options(honest))
+      return report.checks.head === 'ok' ? report : undefined
+    },
+    Number(ROUND) * 1000 * 8,
+    1_000,
+  )
+  assert.equal(anchored.ok, true)
+  assert.equal(anchored.anchored, 'head')
+
   // The forging node replaced the first payload it acknowledged: its receipt cannot be proven.
   const forged = receipts.find((r) => r.node === cheater && r.receipt.position === 0)!
   const refuted = await verifyInclusion(forged.receipt, options(cheater))
