@@ -32,7 +32,7 @@ describe('defineTask scale section', () => {
     assert.deepEqual(scaleSettings(hashes), { ingest: null, samples: 6, retentionRounds: SCALE_DEFAULTS.retentionRounds, replication: SCALE_DEFAULTS.replication })
     assert.ok(Object.isFrozen(hashes.scale))
     assert.equal(scaleSettings(defineTask({ name: 'plain', work: async () => {}, submission: async () => 1, audit: async () => ({ ok: true }), distribution: async () => [] })), null)
-    const ingest = defineTask({ name: 'ingest', distribution: async () => [], scale: { ingest: {}, leafAudit: async () => ({ ok: true }) } })
+    const ingest = defineTask({ name: 'ingest', distribution: async () => [], scale: { ingest: {}, leafAudit: async () => ({ ok: true as const }) } })
     assert.deepEqual(scaleSettings(ingest)?.ingest, { maxPayloadBytes: SCALE_DEFAULTS.maxPayloadBytes, accept: false, leaves: false })
   })
 
