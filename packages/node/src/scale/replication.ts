@@ -16,7 +16,7 @@ import { rankReplicas } from '@coop/protocol'
 import type { ContentStore } from '@coop/sdk'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
-import { type Address, type Hex, bytesToHex, getAddress, isAddress } from 'viem'
+import { type Address, type Hex, bytesToHex, getAddress, isAddress, sha256 } from 'viem'
 
 import { NodeError, errorMessage } from '../errors.ts'
 import type { Logger } from '../logger.ts'
@@ -76,6 +76,16 @@ function interiorOf(bytes: Uint8Array): { l: CID; r: CID; n: number } | undefine
     if (l && r && typeof value.n === 'number') return { l, r, n: value.n }
   } catch {}
   return undefined
+}
+
+/** Whether `bytes` hash (sha2-256) to the CIDv1 `cid`; false for anything that is not such a CID. */
+function hashesTo(cid: string, bytes: Uint8Array): boolean {
+  try {
+    const parsed = CID.parse(cid)
+    return parsed.version === 1 && parsed.multihash.code === 0x12 && bytesToHex(parsed.multihash.digest) === sha256(bytes)
+  } catch {
+    return false
+  }
 }
 
 function bad(message: string, details: Record<string, unknown> = {}): NodeError {
@@ -159,6 +169,12 @@ export class Replication {
     for (const item of body.blocks) {
       if (!isObject(item) || typeof item.cid !== 'string' || !(item.bytes instanceof Uint8Array)) throw bad('a block is not { cid, bytes }')
       if (entry.blocks.has(item.cid)) continue
+      if (!hashesTo(item.cid, item.bytes)) {
+        // Nothing of this push is kept: the sender must start again with good blocks.
+        this.staged.delete(key)
+        this.stagedBytes -= entry.bytes
+        throw new NodeError('REPLICA_REJECTED', 'a block does not hash to its CID', { details: { cid: item.cid } })
+      }
       if (this.stagedBytes + item.bytes.length > MAX_STAGED_BYTES) {
         this.staged.delete(key)
         this.stagedBytes -= entry.bytes
@@ -173,9 +189,12 @@ export class Replication {
     if (body.last !== true) return { taskId: id, cycle, node: owner, part, staged: entry.blocks.size }
     this.staged.delete(key)
     this.stagedBytes -= entry.bytes
-    // importRound hash-checks every block (content store) and walks the DAG from the root.
+    // The root block states the leaf count (a one-leaf DAG's root is the leaf): check it first.
+    const rootBlock = entry.blocks.get(entry.root)
+    const stated = rootBlock === undefined ? undefined : root.code === dagCbor.code ? (interiorOf(rootBlock)?.n ?? 1) : 1
+    if (stated !== leafCount) throw new NodeError('REPLICA_REJECTED', 'the DAG does not have the announced leaf count', { details: { leafCount, stated: stated ?? null } })
+    // importRound walks the DAG from the root (every block present, shapes right) before it writes anything.
     const record = await this.options.rounds.importRound({ taskId: id, cycle, node: owner, root: entry.root, blocks: entry.blocks })
-    if (record.leafCount !== leafCount) throw new NodeError('REPLICA_REJECTED', 'the DAG does not have the announced leaf count', { details: { leafCount, actual: record.leafCount } })
     this.options.logger.debug({ taskId: id, cycle, owner, root: record.root, leaves: record.leafCount }, 'replica stored')
     return ack(true, record)
   }

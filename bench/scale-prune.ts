@@ -1,0 +1,85 @@
+// Succinct state (issue 4, extra): disk use of a node's data directory (SQLite state + block store,
+// allocated blocks like `du`) over many SCALE rounds run through the node's real round store,
+// content store and pruning pass (packages/node/test/scale-prune-series.ts). Each round the node
+// builds its own round DAG and holds one replica round; a cycle settles 2 rounds later and is
+// pruned `retention` rounds after that (and past the penalty re-open horizon).
+// Result scale.prune.disk: ours = the peak data-dir size after the window (rounds 20…end),
+// baseline = the size the same rounds take without pruning (measured: the growth per round of the
+// first rounds, before anything is pruned, extrapolated to the last round), better "lower".
+//
+//   npx tsx bench/scale-prune.ts [rounds=60] [leaves=500] [retention=5]
+// One block = one fsynced file, so 2,000-leaf rounds take ~4 s each on a quiet disk and much more
+// on a busy one; the default keeps the run to a few minutes.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import { runPruneSeries } from '../packages/node/test/scale-prune-series.ts'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const resultsDir = join(root, 'bench', 'results')
+const [rounds = 60, leaves = 500, retention = 5] = process.argv.slice(2).map(Number)
+const REPLICA_LEAVES = Math.round(leaves / 4)
+const UNBONDING = 3
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'coop-scale-prune-bench-'))
+  const started = Date.now()
+  try {
+    const run = await runPruneSeries({
+      dir,
+      rounds,
+      leaves,
+      replicaLeaves: REPLICA_LEAVES,
+      retentionRounds: retention,
+      unbondingRounds: UNBONDING,
+      onRound: (entry) => console.log(`round ${String(entry.round).padStart(3)}  ${String(Math.round(entry.bytes / 1024)).padStart(8)} KiB  held rounds ${entry.heldRounds}  pruned ${entry.pruned}`),
+    })
+    const compact = run.scale.compact(run.taskId)
+    run.close()
+    const series = run.series
+    const window = Math.min(20, Math.floor(rounds / 2))
+    const peak = Math.max(...series.slice(window).map((e) => e.bytes))
+    const atWindow = series[Math.min(15, series.length - 1)]!.bytes
+    // Without pruning every round adds what the first rounds added (nothing is pruned before round 2 + retention).
+    const growthRounds = Math.max(1, Math.min(2 + retention, series.length - 1))
+    const perRound = (series[growthRounds]!.bytes - series[0]!.bytes) / growthRounds
+    const unpruned = Math.round(series[0]!.bytes + perRound * (rounds - 1))
+    const flat = peak <= atWindow * 1.15
+    const file = {
+      id: 'scale.prune.disk',
+      metric: `peak data-dir size over rounds ${window}…${rounds - 1} with pruning (retention ${retention})`,
+      unit: 'bytes',
+      ours: peak,
+      baseline: unpruned,
+      baselineName: 'the same rounds without pruning (per-round growth before the first prune, extrapolated to the last round)',
+      ratio: Math.round((unpruned / peak) * 1000) / 1000,
+      better: 'lower',
+      params: {
+        rounds,
+        leavesPerRound: leaves,
+        replicaLeavesPerRound: REPLICA_LEAVES,
+        retentionRounds: retention,
+        unbondingRounds: UNBONDING,
+        leafBytes: 180,
+        flatAfterWindow: flat,
+        sizeAtRound15: atWindow,
+        maxOverWindowOverRound15: Math.round((peak / atWindow) * 1000) / 1000,
+        bytesPerRound: series.map((e) => e.bytes),
+        compactState: { roundsPruned: compact.roundsPruned, leavesPruned: compact.leavesPruned, bytesFreed: compact.bytesFreed, prunedAccumulator: compact.prunedAccumulator },
+        seconds: Math.round((Date.now() - started) / 1000),
+        machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
+      },
+      measuredAt: new Date().toISOString(),
+    }
+    mkdirSync(resultsDir, { recursive: true })
+    writeFileSync(join(resultsDir, 'scale.prune.disk.json'), `${JSON.stringify(file, null, 2)}\n`)
+    console.log(`scale.prune.disk  ours ${peak} B peak after the window   baseline ${unpruned} B unpruned   ratio ${file.ratio}   flat: ${flat} (max/round-15 = ${file.params.maxOverWindowOverRound15})`)
+    if (!flat) process.exitCode = 1
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+await main()
