@@ -112,7 +112,7 @@ export type KeepHeadsContext = {
  * One pass of the head keeper: settles the cycles from the compact state's cursor on (at most
  * KEEP_WINDOW), keeping the head of each Final cycle with an anchored digest. The cursor only
  * moves over settled cycles (Final, Failed, or empty), so no anchored head is ever skipped.
- * Returns the heads kept.
+ * Returns the heads newly kept.
  */
 export async function keepHeads(ctx: KeepHeadsContext): Promise<StoredHead[]> {
   const { taskId, chain, scale, currentRound, logger } = ctx
@@ -139,8 +139,10 @@ export async function keepHeads(ctx: KeepHeadsContext): Promise<StoredHead[]> {
           if (decoded && decoded.digest === state.scaleHead.toLowerCase()) head = decoded
         }
         if (head) {
-          storeFinal(scale, id, head)
-          kept.push(scale.getHead(id, Number(cycle), head.digest) as StoredHead)
+          if (existing?.status !== 'final') {
+            storeFinal(scale, id, head)
+            kept.push(scale.getHead(id, Number(cycle), head.digest) as StoredHead)
+          }
           settled = true
         } else logger.warn({ cycle, anchored: state.scaleHead }, 'the anchored SCALE head could not be rebuilt or fetched; will retry')
       }

@@ -1,0 +1,131 @@
+// The node's head keeper (src/scale/heads.ts) over a real SQLite state: heads rebuilt from the
+// chain's facts alone and checked against the anchored digest, the cursor moving only over settled
+// cycles, a cycle finalized out of order, and the fetch fallback. The chain is a table of cycles
+// here (getCycle / getSubmission answers); scale-network.test.ts runs the same code on anvil.
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+
+import { DistributionStatus } from '@coop/chain'
+import { buildScaleHead, verifyHeadChain, type ChainCycleFacts, type EncodedScaleHead } from '@coop/protocol'
+import { pino } from 'pino'
+import { type Address, type Hex, getAddress } from 'viem'
+
+import { keepHeads, previousAnchoredHead } from '../src/scale/heads.ts'
+import { ScaleState } from '../src/scale/scale-state.ts'
+import { openState } from '../src/state/store.ts'
+
+const ZERO = `0x${'00'.repeat(32)}` as Hex
+const hex32 = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as Hex
+const nodes = [1, 2, 3].map((i) => getAddress(`0x${String(i).repeat(40)}`)) as Address[]
+const TASK = 5n
+
+type CycleRow = { status: number; scaleHead: Hex; merkleRoot: Hex; listCid: Hex; submitters: Address[]; poster: Address; convicted: Set<string> }
+
+function tableChain(rows: Map<bigint, CycleRow>) {
+  const calls = { getCycle: 0 }
+  const chain = {
+    coop: {
+      async getCycle({ cycle }: { cycle: bigint }) {
+        calls.getCycle++
+        const row = rows.get(cycle)
+        return (row ?? { status: DistributionStatus.Pending, scaleHead: ZERO, merkleRoot: ZERO, listCid: ZERO, submitters: [], poster: nodes[0], convicted: new Set() }) as never
+      },
+      async getSubmission({ cycle, node }: { cycle: bigint; node: Address }) {
+        const row = rows.get(cycle)
+        return { root: hex32(Number(cycle) * 100 + nodes.indexOf(node)), convicted: row?.convicted.has(node) ?? false } as never
+      },
+    },
+  }
+  return { chain: chain as never, calls }
+}
+
+/** What an honest distributor anchors for `cycle` with `prev`. */
+function postHead(rows: Map<bigint, CycleRow>, cycle: bigint, prev: string | null, convicted: Address[] = []): EncodedScaleHead {
+  const submissions = nodes.filter((n) => !convicted.includes(n)).map((node) => ({ node, root: hex32(Number(cycle) * 100 + nodes.indexOf(node)) }))
+  const distribution = { merkleRoot: hex32(1000 + Number(cycle)), listCid: hex32(2000 + Number(cycle)) }
+  const head = buildScaleHead({ task: TASK, cycle, prev, submissions, distribution })
+  rows.set(cycle, { status: DistributionStatus.Final, scaleHead: head.digest, ...distribution, submitters: nodes, poster: nodes[1]!, convicted: new Set(convicted) })
+  return head
+}
+
+test('the keeper rebuilds every final head from the chain, also when a cycle finalized after the next was posted', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'coop-scale-heads-'))
+  const state = openState(join(dir, 'state.sqlite'))
+  try {
+    const scale = new ScaleState(state)
+    const rows = new Map<bigint, CycleRow>()
+    const { chain, calls } = tableChain(rows)
+    const logger = pino({ level: 'silent' }) as never
+    const h0 = postHead(rows, 0n, null)
+    // Cycle 1 stays Posted while cycle 2 is posted (prev = cycle 0's head), then cycle 1 finalizes.
+    rows.set(1n, { status: DistributionStatus.Posted, scaleHead: ZERO, merkleRoot: ZERO, listCid: ZERO, submitters: nodes, poster: nodes[0]!, convicted: new Set() })
+    assert.equal(await previousAnchoredHead(chain, scale, TASK, 2n), h0.digest)
+    const h2 = postHead(rows, 2n, h0.cid)
+    let kept = await keepHeads({ taskId: TASK, chain, scale, currentRound: 4n, logger })
+    assert.deepEqual(kept.map((h) => h.cycle), [0, 2])
+    assert.equal(scale.compact(TASK.toString()).headCursor, 1, 'the cursor waits at the unsettled cycle 1')
+    const h1 = postHead(rows, 1n, h0.cid, [nodes[2]!]) // one submitter convicted: not in the head
+    // Cycle 3: nobody submitted (no list, no head); cycle 4 failed.
+    rows.set(4n, { status: DistributionStatus.Failed, scaleHead: ZERO, merkleRoot: ZERO, listCid: ZERO, submitters: nodes, poster: nodes[0]!, convicted: new Set() })
+    const h5 = postHead(rows, 5n, h2.cid)
+    kept = await keepHeads({ taskId: TASK, chain, scale, currentRound: 7n, logger })
+    assert.deepEqual(kept.map((h) => h.cycle).sort(), [1, 5])
+    assert.equal(scale.compact(TASK.toString()).headCursor, 6)
+    assert.deepEqual(scale.compact(TASK.toString()).lastHead, { cycle: 5, cid: h5.cid, digest: h5.digest })
+    const history = scale.finalHeads(TASK.toString())
+    assert.deepEqual(history.map((h) => h.digest), [h0, h1, h2, h5].map((h) => h.digest))
+    // The kept history verifies against the chain's facts.
+    const facts: ChainCycleFacts[] = [...rows.entries()].map(([cycle, row]) => ({
+      cycle,
+      final: row.status === DistributionStatus.Final,
+      scaleHead: row.scaleHead,
+      submissions: row.submitters.filter((n) => !row.convicted.has(n)).map((node) => ({ node, root: hex32(Number(cycle) * 100 + nodes.indexOf(node)) })),
+      merkleRoot: row.merkleRoot,
+      listCid: row.listCid,
+    }))
+    // Without event positions the verifier expects prev = the highest final cycle below, which
+    // cycle 2's head (posted before cycle 1 was final) is not: positions settle it (chain-facts.ts).
+    const loose = verifyHeadChain(history.map((h) => h.bytes), facts, { task: TASK })
+    assert.deepEqual(loose.cycles.filter((c) => !c.ok).map((c) => [c.cycle, c.failures.map((f) => f.code)]), [[2, ['PREV_MISMATCH']]])
+    const positioned = facts.map((f) => ({ ...f, postedAt: { block: BigInt(f.cycle) === 1n ? 50n : 10n * BigInt(f.cycle) + 1n, logIndex: 0 }, finalizedAt: { block: BigInt(f.cycle) === 1n ? 60n : 10n * BigInt(f.cycle) + 5n, logIndex: 0 } }))
+    assert.ok(verifyHeadChain(history.map((h) => h.bytes), positioned, { task: TASK }).ok)
+    // Nothing new: a pass only reads from the cursor on.
+    const before = calls.getCycle
+    assert.deepEqual(await keepHeads({ taskId: TASK, chain, scale, currentRound: 7n, logger }), [])
+    assert.ok(calls.getCycle - before <= 2)
+  } finally {
+    state.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('a head the node cannot rebuild is fetched, checked against the anchor, and never taken when it does not match', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'coop-scale-heads-'))
+  const state = openState(join(dir, 'state.sqlite'))
+  try {
+    const scale = new ScaleState(state)
+    const rows = new Map<bigint, CycleRow>()
+    const { chain } = tableChain(rows)
+    const logger = pino({ level: 'silent' }) as never
+    // The poster linked a prev this node never kept (it joined late): rebuilding cannot match.
+    const foreignPrev = buildScaleHead({ task: TASK, cycle: 0, prev: null, submissions: [], distribution: { merkleRoot: hex32(9), listCid: hex32(9) } })
+    rows.set(0n, { status: DistributionStatus.Failed, scaleHead: ZERO, merkleRoot: ZERO, listCid: ZERO, submitters: [], poster: nodes[0]!, convicted: new Set() })
+    const h1 = postHead(rows, 1n, foreignPrev.cid)
+    const wrong = buildScaleHead({ task: TASK, cycle: 1, prev: null, submissions: [], distribution: { merkleRoot: hex32(1), listCid: hex32(1) } })
+    let kept = await keepHeads({ taskId: TASK, chain, scale, currentRound: 3n, logger, fetchHead: async () => wrong.bytes })
+    assert.deepEqual(kept, [])
+    assert.equal(scale.getHead(TASK.toString(), 1), undefined)
+    assert.equal(scale.compact(TASK.toString()).headCursor, 1, 'not settled: retried next pass')
+    const asked: { cycle: bigint; poster: Address; digest: Hex }[] = []
+    kept = await keepHeads({ taskId: TASK, chain, scale, currentRound: 3n, logger, fetchHead: async (cycle, poster, digest) => (asked.push({ cycle, poster, digest }), h1.bytes) })
+    assert.deepEqual(asked, [{ cycle: 1n, poster: nodes[1], digest: h1.digest }])
+    assert.deepEqual(kept.map((h) => [h.cycle, h.digest, h.status]), [[1, h1.digest, 'final']])
+    assert.equal(scale.compact(TASK.toString()).headCursor, 2)
+  } finally {
+    state.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
