@@ -32,10 +32,14 @@ function replicationChain(node: Pick<NodeServices, 'chain'>): ReplicationChain {
   }
 }
 
+/** Upkeep passes that try to recover lost blocks before giving up (one pass every ≥ 2 s). */
+const MAX_RECOVERY_PASSES = 30
+
 export class ScaleService {
   readonly state: ScaleState
   readonly replication: Replication
   private readonly recovered = new Set<string>()
+  private readonly recoveryAttempts = new Map<string, number>()
 
   constructor(
     private readonly node: Pick<NodeServices, 'host' | 'rounds' | 'content' | 'store' | 'chain' | 'peers' | 'logger'>,
@@ -68,8 +72,15 @@ export class ScaleService {
     const log = env.logger
     if (!this.recovered.has(env.id)) {
       const result = await this.replication.recoverTask(env.id)
-      if (result.failed === 0) this.recovered.add(env.id)
+      const attempts = (this.recoveryAttempts.get(env.id) ?? 0) + 1
+      this.recoveryAttempts.set(env.id, attempts)
       if (result.rounds > 0) log.info(result, 'recovered round blocks from replicas')
+      if (result.failed === 0) this.recovered.add(env.id)
+      else if (attempts >= MAX_RECOVERY_PASSES) {
+        // Nobody holds them (k = 1, or every holder is gone): stop asking; audits of those rounds will fail.
+        this.recovered.add(env.id)
+        log.error({ rounds: result.failed, attempts }, 'round blocks lost and not recoverable from any holder')
+      }
     }
     await keepHeads({
       taskId: env.taskId,
