@@ -41,7 +41,11 @@ async function startNode(name: string, clock: { now: bigint }) {
   const ingest = new DeviceIngest({ rounds, signer: receiptSigner, now: () => clock.now })
   ingest.addTask({
     ...task,
-    accept: async (payload) => ((payload.body as { ok?: unknown }).ok === false ? { ok: false, reason: 'the task does not want this' } : { ok: true }),
+    accept: async (payload) => {
+      const body = payload.body as { ok?: unknown; boom?: unknown }
+      if (body.boom) throw new Error('the sandboxed program crashed') // what a failing runtime.call looks like
+      return body.ok === false ? { ok: false, reason: 'the task does not want this' } : { ok: true }
+    },
   })
   const devices: DeviceService = {
     maxPayloadBytes: (taskId) => ingest.task(taskId)?.maxPayloadBytes,
@@ -117,6 +121,7 @@ describe('device ingest endpoint', () => {
       await expectError('replay (same bytes)', node.post(first.bytes), 409, 'REPLAY')
       await expectError('replay (lower seq)', node.post(signDevicePayload(secpKey, 'secp256k1', { taskId: '3', round, seq: 6, body: reading(9) }).bytes), 409, 'REPLAY')
       await expectError('task refuses', node.post(signDevicePayload(edKey, 'ed25519', { taskId: '3', round, seq: 4, body: { ok: false } }).bytes), 422, 'REJECTED')
+      await expectError('task program fails', node.post(signDevicePayload(edKey, 'ed25519', { taskId: '3', round, seq: 4, body: { boom: true } }).bytes), 503, 'ACCEPT_FAILED')
       await expectError('media type', node.post(valid.bytes, { 'content-type': 'application/json' }), 415, 'UNSUPPORTED_MEDIA_TYPE')
       await expectError('not an ingest task', node.post(valid.bytes, undefined, '9'), 404, 'NOT_INGEST_TASK')
       // A refused payload did not move the replay watermark: seq 3 is still good.

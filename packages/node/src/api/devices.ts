@@ -5,7 +5,7 @@
 //                                     enforced before buffering (declared length, then streamed).
 //     200 → receipt { v, payloadCid, taskId, round, position, node, sig } (verifyReceipt)
 //     errors → { error: { code, message, details } }: 413 TOO_LARGE · 400 MALFORMED / WRONG_TASK /
-//     WRONG_ROUND · 401 BAD_SIGNATURE · 409 REPLAY · 422 REJECTED (the task's accept hook) ·
+//     WRONG_ROUND · 401 BAD_SIGNATURE · 409 REPLAY · 422 REJECTED (the task's accept hook) · 503 ACCEPT_FAILED ·
 //     415 UNSUPPORTED_MEDIA_TYPE · 404 NOT_INGEST_TASK / NO_NODE · 503 STORE_FAILED. Nothing is
 //     stored on any error.
 //   GET /api/tasks/:id/rounds/:cycle/proof/:position[?node=0x…]

@@ -45,6 +45,7 @@ export type IngestErrorCode =
   | 'BAD_SIGNATURE'
   | 'REPLAY'
   | 'REJECTED'
+  | 'ACCEPT_FAILED'
   | 'NOT_INGEST_TASK'
   | 'STORE_FAILED'
 
@@ -57,6 +58,7 @@ export const INGEST_HTTP_STATUS: Record<IngestErrorCode, number> = {
   BAD_SIGNATURE: 401,
   REPLAY: 409,
   REJECTED: 422,
+  ACCEPT_FAILED: 503,
   NOT_INGEST_TASK: 404,
   STORE_FAILED: 503,
 }
@@ -213,7 +215,14 @@ export class DeviceIngest {
       roundLength: Number(task.roundLength),
     }
     if (task.accept) {
-      const verdict = await task.accept(payload, round)
+      let verdict: AuditVerdict
+      try {
+        verdict = await task.accept(payload, round)
+      } catch (cause) {
+        // The task program failed or timed out (sandbox): not the device's fault, nothing stored.
+        this.logger?.warn({ taskId, err: (cause as Error)?.message }, 'scale.ingest.accept failed')
+        this.refuse(new IngestError('ACCEPT_FAILED', 'the task could not check the payload; try again', {}, cause))
+      }
       if (!verdict.ok) this.refuse(new IngestError('REJECTED', `the task refused the payload: ${verdict.reason}`, { reason: verdict.reason }))
     }
 
