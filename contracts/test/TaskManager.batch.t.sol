@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.34;
 
-import {ICoopTaskManager} from "../src/interfaces/ICoopTaskManager.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+
 import {ITaskManager} from "../src/interfaces/ITaskManager.sol";
 import {TaskLens} from "../src/TaskLens.sol";
 import {TaskManagerExtension} from "../src/TaskManagerExtension.sol";
@@ -468,5 +469,27 @@ contract TaskManagerBatchTest is TaskManagerFixture {
         else e.vs = bytes32(uint256(e.vs) ^ bit);
         vm.expectRevert(abi.encodeWithSelector(ITaskManager.InvalidBatchSignature.selector, 0, signers[0]));
         manager.submitBatch(taskId, 0, one(e));
+    }
+
+    /// @dev submitBatch inlines OpenZeppelin ECDSA.tryRecover(hash, r, vs) for gas: it must accept
+    /// exactly the (r, vs) that ECDSA accepts for the node — valid, flipped-parity, high-s
+    /// (malleable) and arbitrary signatures alike.
+    function testFuzz_signatureRulesMatchOpenZeppelinECDSA(bytes32 r, bytes32 vs, uint8 mode) public {
+        warpToSubmission(taskId, 0);
+        bytes32 root = rootOf(signers[0], 0);
+        bytes32 digest = manager.submissionDigest(taskId, 0, root);
+        mode = mode % 4;
+        if (mode != 3) {
+            (uint8 v, bytes32 sr, bytes32 ss) = vm.sign(keys[0], digest);
+            if (mode == 1) (v, ss) = (v == 27 ? 28 : 27, bytes32(BatchSigner.N - uint256(ss))); // same key, high s
+            if (mode == 2) v = v == 27 ? 28 : 27; // wrong parity: another key
+            (r, vs) = BatchSigner.compact(v, sr, ss);
+        }
+        (address signer, ECDSA.RecoverError error_,) = ECDSA.tryRecover(digest, r, vs);
+        bool accepted = error_ == ECDSA.RecoverError.NoError && signer == signers[0];
+        if (!accepted) vm.expectRevert(abi.encodeWithSelector(ITaskManager.InvalidBatchSignature.selector, 0, signers[0]));
+        manager.submitBatch(taskId, 0, one(ITaskManager.SignedSubmission(signers[0], root, r, vs)));
+        assertEq(manager.hasSubmittedInCycle(taskId, 0, signers[0]), accepted, "recorded iff ECDSA accepts");
+        if (mode == 0) assertTrue(accepted, "a fresh signature is accepted");
     }
 }
