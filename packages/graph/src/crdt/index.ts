@@ -1,0 +1,1 @@
+export { Counter, counterValue } from './counter.ts'
