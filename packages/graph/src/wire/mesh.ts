@@ -106,6 +106,7 @@ type PendingRequest = { resolve: (reply: WirePut | WireAck) => void; reject: (er
 
 const MAX_INFLIGHT_TRACKED = 4096
 const HELLO_WAIT_MS = 2_000
+const MAX_ORIGINS = 1_000_000
 
 /**
  * Per replicating link, kept across reconnects. Every key we hold is, for the other side, either
@@ -394,8 +395,8 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
       peer.transport.pause?.()
     }
     this.store.put(message.put).then(
-      () => {
-        this.settlePut(peer, message)
+      (result) => {
+        this.settlePut(peer, message, result.deferred)
         this.send(peer, { kind: 'ack', id: newMessageId(), ack: message.id, ok: 1 })
         this.emit('stored', peer, message.id)
       },
@@ -411,8 +412,8 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
     )
   }
 
-  private settlePut(peer: MeshPeer, message: WirePut): void {
-    this.clearOrigins(peer, message.put)
+  private settlePut(peer: MeshPeer, message: WirePut, deferred?: Graph): void {
+    this.clearOrigins(peer, message.put, deferred)
     peer.inflightPuts -= 1
     if (peer.paused && peer.inflightPuts <= this.maxInflightPuts / 2) {
       peer.paused = false
@@ -438,7 +439,7 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
     if (routed !== undefined) this.send(routed, message)
     this.noteOrigins(peer, message.id, message.put, routed)
     this.store.put(message.put).then(
-      () => this.clearOrigins(undefined, message.put),
+      (result) => this.clearOrigins(undefined, message.put, result.deferred),
       (error: unknown) => {
         this.clearOrigins(undefined, message.put)
         if (isGraphError(error) && error.code !== 'STORAGE' && error.code !== 'CLOSED') this.reject(peer, error, undefined)
@@ -558,10 +559,21 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
     return keys
   }
 
-  private clearOrigins(peer: MeshPeer | undefined, graph: Graph): void {
+  /**
+   * Forgets the origins of a settled put's keys that did not change (applied ones were consumed by
+   * onChange). Deferred keys keep theirs until they mature, so their change is not echoed either.
+   */
+  private clearOrigins(peer: MeshPeer | undefined, graph: Graph, deferred?: Graph): void {
+    if (this.origins.size === 0) return
+    if (this.origins.size > MAX_ORIGINS) {
+      this.origins.clear() // deferrals that never matured: forget them (worst case, an echo)
+      return
+    }
     for (const soul in graph) {
       const states = (graph[soul] as GraphNode)._['>']
+      const kept = deferred?.[soul]?._['>']
       for (const key in states) {
+        if (kept !== undefined && kept[key] === states[key]) continue
         const name = soul + '\u0000' + key
         const origin = this.origins.get(name)
         if (origin !== undefined && (peer === undefined || origin.peer === peer) && origin.state === states[key]) this.origins.delete(name)
@@ -570,28 +582,29 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
   }
 
   private onChange(applied: Graph): void {
-    // Split the change by where its keys came from (usually one peer, or none for local writes).
-    let single: Origin | undefined | null = null
+    if (this.origins.size === 0) {
+      this.forward(applied, undefined)
+      return
+    }
+    // Where each changed key came from (consuming the record): usually one peer for the whole change.
+    const matches: Array<Origin | undefined> = []
     let mixed = false
-    if (this.origins.size > 0) {
-      scan: for (const soul in applied) {
-        const states = (applied[soul] as GraphNode)._['>']
-        for (const key in states) {
-          const origin = this.origins.get(soul + '\u0000' + key)
-          const match = origin !== undefined && origin.state === states[key] ? origin : undefined
-          if (single === null) single = match
-          else if (match !== single) {
-            mixed = true
-            break scan
-          }
-        }
+    for (const soul in applied) {
+      const states = (applied[soul] as GraphNode)._['>']
+      for (const key in states) {
+        const name = soul + '\u0000' + key
+        const origin = this.origins.get(name)
+        const match = origin !== undefined && origin.state === states[key] ? origin : undefined
+        if (match !== undefined) this.origins.delete(name)
+        if (matches.length > 0 && match !== matches[0]) mixed = true
+        matches.push(match)
       }
     }
     if (!mixed) {
-      this.forward(applied, single ?? undefined)
+      this.forward(applied, matches[0])
       return
     }
-    for (const [origin, graph] of splitByOrigin(applied, this.origins)) this.forward(graph, origin)
+    for (const [origin, graph] of groupByOrigin(applied, matches)) this.forward(graph, origin)
   }
 
   private forward(graph: Graph, origin: Origin | undefined): void {
@@ -804,14 +817,15 @@ function pickKeys(node: GraphNode, soul: Soul, lex: string | KeyLex): GraphNode 
   return out
 }
 
-function splitByOrigin(applied: Graph, origins: Map<string, Origin>): Map<Origin | undefined, Graph> {
+/** Splits `applied` by the origin of each key (`matches`, in the graph's iteration order). */
+function groupByOrigin(applied: Graph, matches: Array<Origin | undefined>): Map<Origin | undefined, Graph> {
   const groups = new Map<Origin | undefined, Graph>()
+  let index = 0
   for (const soul in applied) {
     const node = applied[soul] as GraphNode
     const states = node._['>']
     for (const key in states) {
-      const origin = origins.get(soul + '\u0000' + key)
-      const match = origin !== undefined && origin.state === states[key] ? origin : undefined
+      const match = matches[index++]
       let graph = groups.get(match)
       if (graph === undefined) groups.set(match, (graph = {}))
       let target = graph[soul]
