@@ -7,7 +7,6 @@ import { putKey } from '@coop/protocol'
 import { GraphError } from '../errors.ts'
 import type { GraphStore } from '../graph-store.ts'
 import { isLink } from '../model/validate.ts'
-import { createStateClock } from '../model/state-clock.ts'
 import type { Graph, Soul, Value } from '../types.ts'
 import { decrypt } from './decrypt.ts'
 import { randomString } from './encoding.ts'
@@ -24,7 +23,10 @@ import type { SeaPair } from './types.ts'
 export const MIN_PASSWORD_LENGTH = 8 // gun: "Password too short!"
 
 export type UserOptions = {
-  /** HAM state source for this user's writes (default a GUN-style state clock over Date.now). */
+  /**
+   * HAM state source for this user's writes. Default: the store's own state clock (store.nextState), so
+   * the store never sees its user's fresh writes as coming from the future.
+   */
   clock?: () => number
   /** PBKDF2 iterations (default 100,000, as gun and the issue). Only lower it in tests of other things. */
   iterations?: number
@@ -37,7 +39,7 @@ export class User {
   readonly store: GraphStore
   readonly #clock: () => number
 
-  constructor(store: GraphStore, alias: string, keys: SeaPair, clock: () => number = createStateClock()) {
+  constructor(store: GraphStore, alias: string, keys: SeaPair, clock: () => number = () => store.nextState()) {
     this.store = store
     this.alias = alias
     this.pair = keys
@@ -106,7 +108,7 @@ export async function createUser(store: GraphStore, alias: string, password: str
     throw new GraphError('MALFORMED', `Password too short: at least ${MIN_PASSWORD_LENGTH} characters`)
   }
   if (accountsOf(store, alias).length > 0) throw new GraphError('USER_EXISTS', 'User already created', { details: { alias } })
-  const clock = options.clock ?? createStateClock()
+  const clock = options.clock ?? (() => store.nextState())
   const salt = randomString(64)
   const proof = await work(password, salt, options.iterations === undefined ? {} : { iterations: options.iterations })
   const keys = await newPair()
@@ -143,7 +145,7 @@ export function accountsOf(store: GraphStore, alias: string): Soul[] {
 export async function authUser(store: GraphStore, alias: string, password: string, options: UserOptions = {}): Promise<User> {
   for (const soul of accountsOf(store, alias)) {
     const keys = await openAccount(store, soul, password, options)
-    if (keys !== undefined) return new User(store, alias, keys, options.clock ?? createStateClock())
+    if (keys !== undefined) return new User(store, alias, keys, options.clock)
   }
   throw new GraphError('AUTH_FAILED', 'Wrong user or password', { details: { alias } })
 }
