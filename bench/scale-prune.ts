@@ -7,7 +7,7 @@
 // baseline = the size the same rounds take without pruning (measured: the growth per round of the
 // first rounds, before anything is pruned, extrapolated to the last round), better "lower".
 //
-//   npx tsx bench/scale-prune.ts [rounds=60] [leaves=500] [retention=5]
+//   npx tsx bench/scale-prune.ts [rounds=60] [leaves=200] [retention=5]
 // One block = one fsynced file, so 2,000-leaf rounds take ~4 s each on a quiet disk and much more
 // on a busy one; the default keeps the run to a few minutes.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -19,7 +19,7 @@ import { runPruneSeries } from '../packages/node/test/scale-prune-series.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const resultsDir = join(root, 'bench', 'results')
-const [rounds = 60, leaves = 500, retention = 5] = process.argv.slice(2).map(Number)
+const [rounds = 60, leaves = 200, retention = 5] = process.argv.slice(2).map(Number)
 const REPLICA_LEAVES = Math.round(leaves / 4)
 const UNBONDING = 3
 
