@@ -39,7 +39,14 @@ export type NodeConfig = {
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
   /** First block to scan for events on a fresh state (default: latest − 10 000). */
   startBlock?: string
+  /**
+   * How this node submits: its own transaction (default) or signed and handed to a batcher node
+   * over /coop/scale/batch/1, falling back to direct when the batcher does not confirm in time.
+   */
+  submission?: SubmissionConfig
 }
+
+export type SubmissionConfig = { via: 'direct' } | { via: 'batcher'; batcher: Address }
 
 export const DEFAULT_POLL_INTERVAL_MS = 500
 
@@ -176,6 +183,15 @@ export function validateConfig(raw: unknown, options: { baseDir?: string } = {})
     else startBlock = value
   }
 
+  let submission: SubmissionConfig | undefined
+  if (raw.submission !== undefined) {
+    const s = raw.submission
+    if (!isObject(s) || (s.via !== 'direct' && s.via !== 'batcher')) issue('submission.via', "expected 'direct' or 'batcher'")
+    else if (s.via === 'direct') submission = { via: 'direct' }
+    else if (typeof s.batcher !== 'string' || !isAddress(s.batcher)) issue('submission.batcher', "expected the batcher node's address (0x + 40 hex)")
+    else submission = { via: 'batcher', batcher: getAddress(s.batcher) }
+  }
+
   if (issues.length > 0) throw new ConfigError(issues)
   return {
     name: name!,
@@ -191,6 +207,7 @@ export function validateConfig(raw: unknown, options: { baseDir?: string } = {})
     pollIntervalMs,
     ...(logLevel ? { logLevel } : {}),
     ...(startBlock ? { startBlock } : {}),
+    ...(submission ? { submission } : {}),
   }
 }
 

@@ -28,6 +28,7 @@ import { createReceiptSigner } from './scale/receipt-signer.ts'
 import { leafService } from './scale/leaf-protocol.ts'
 import { RoundStore } from './scale/round-store.ts'
 import { ScaleService } from './scale/service.ts'
+import { SubmissionBatcher } from './scale/batcher.ts'
 import type { StoredHead } from './scale/scale-state.ts'
 import type { DeviceService } from './api/devices.ts'
 import { openState, type NodeStore } from './state/store.ts'
@@ -201,6 +202,10 @@ async function start(
   leafService()({ host: p2p, rounds, hasTask: (taskId) => tasks.has(taskId), logger: logger.child({ component: 'scale-leaf' }) }).start() // /coop/scale/leaf/1
   const scale = new ScaleService(services, (taskId) => tasks.has(taskId)) // /coop/scale/head/1, /coop/scale/replica/1, /coop/scale/blocks/1
   services.scale = scale
+  // /coop/scale/batch/1: any node takes signed submissions and posts them as batches.
+  const batcher = new SubmissionBatcher(services, (taskId) => tasks.get(taskId)?.runner?.env)
+  batcher.start()
+  services.batcher = batcher
   for (const multiaddr of config.p2p.bootstrap) void peers.dial(multiaddr)
 
   await ensureRegistered(services)

@@ -4,6 +4,7 @@ import { DistributionStatus, VoteSide, taskManagerAbi, withRetry } from '@coop/c
 import { parseAbiItem, type Address, type Hex } from 'viem'
 import { getLogs, readContract } from 'viem/actions'
 
+import { hasSubmittedInCycle } from '../scale/batcher.ts'
 import type { Intent } from '../state/store.ts'
 import type { NodeChain } from './client.ts'
 
@@ -67,6 +68,16 @@ export async function intentEffectDone(chain: NodeChain, intent: Intent): Promis
       return (await chain.coop.getP2pAddress({ node: me })) === String(p.p2pAddress)
     case 'submit': {
       const submission = await chain.coop.getSubmission({ taskId, cycle, node: me })
+      // A batched submission has no Submission record until materialized: the bitmap counts it.
+      return BigInt(submission.root) !== 0n || (await hasSubmittedInCycle({ chain }, taskId, cycle, me))
+    }
+    case 'submitBatch': {
+      // Done once every node of the batch has submitted (by this batch or any other path).
+      for (const node of (p.nodes as Address[] | undefined) ?? []) if (!(await hasSubmittedInCycle({ chain }, taskId, cycle, node))) return false
+      return true
+    }
+    case 'materialize': {
+      const submission = await chain.coop.getSubmission({ taskId, cycle, node: p.node as Address })
       return BigInt(submission.root) !== 0n
     }
     case 'recordSeed': {

@@ -111,8 +111,10 @@ export function documentOf(env: TaskEnv, cycle: bigint, distribution: Distributi
 /** Recomputes `cycle`'s list with the program's distribution over the on-chain submitters. */
 export async function computeList(env: TaskEnv, cycle: bigint, state: Cycle): Promise<ComputedList> {
   const coop = env.node.chain.coop
+  // Direct submitters, then batched ones (their entries decoded from the batch transactions).
+  const nodes = state.batchCount === 0 ? state.submitters : (await coop.getCycleSubmitters({ taskId: env.taskId, cycle })).submitters.map((s) => s.node)
   const submitters = await Promise.all(
-    state.submitters.map(async (node) => {
+    nodes.map(async (node) => {
       const submission = await coop.getSubmission({ taskId: env.taskId, cycle, node })
       return { node, passed: !submission.convicted, root: submission.root }
     }),

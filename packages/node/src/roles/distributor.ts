@@ -59,6 +59,18 @@ export async function distribute(env: TaskEnv, cycle: bigint, attempt: bigint, o
   }
   const { distribution } = computed
   const scaleHead = await scaleHeadToAnchor(env, cycle, state, { merkleRoot: distribution.root, listCid: computed.digest }, prepared, options)
+  if (selected.batched) {
+    // Selected from a batch: the contract checks the draw against the Submission record, which a
+    // batched entry has once materialized (idempotent; anyone may call).
+    const { batchIndex, entry, proof } = selected.batched
+    const materialized = await sender.execute(
+      { kind: 'materialize', taskId: env.id, cycle: c, key: address.toLowerCase() },
+      { node: address, batchIndex: batchIndex.toString() },
+      { functionName: 'materializeSubmission', args: [env.taskId, cycle, batchIndex, entry, proof] },
+      { checkFirst: true },
+    )
+    if (!confirmed(materialized) && materialized.intent.status !== 'skipped') return
+  }
   const outcome = await sender.execute(
     intentRef,
     { cid: computed.cid, merkleRoot: distribution.root, listCid: computed.digest, attempt: attempt.toString(), scaleHead },

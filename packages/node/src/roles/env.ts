@@ -17,6 +17,7 @@ import { digestOfCid } from '../runtime/program.ts'
 import type { SchedulerParams } from '../scheduler/phases.ts'
 import type { DeviceIngest } from '../scale/ingest.ts'
 import type { RoundStore } from '../scale/round-store.ts'
+import type { SubmissionBatcher } from '../scale/batcher.ts'
 import type { ScaleService } from '../scale/service.ts'
 import type { NodeStore } from '../state/store.ts'
 
@@ -35,6 +36,8 @@ export type NodeServices = {
   ingest: DeviceIngest
   /** SCALE heads, replication, pruning and recovery: packages/node/src/scale/service.ts (set once the node is up) */
   scale?: ScaleService
+  /** Collects signed submissions and posts them as batches (scale/batcher.ts; set once the node is up) */
+  batcher?: SubmissionBatcher
   peers: PeerDirectory
   metrics: NodeMetrics
   events: EventEmitter

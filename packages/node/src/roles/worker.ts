@@ -3,7 +3,8 @@
 import { encodeValue, submissionRoot } from '@coop/sdk'
 
 import { buildScaleRound, scaleSubmissionValue } from '../scale/round-builder.ts'
-import { callProgram, confirmed, roundInfo, type TaskEnv } from './env.ts'
+import { submitThroughBatcher } from '../scale/batcher.ts'
+import { callProgram, confirmed, roundInfo, same, type TaskEnv } from './env.ts'
 
 export async function work(env: TaskEnv, cycle: bigint): Promise<void> {
   const { store, metrics } = env.node
@@ -41,7 +42,24 @@ export async function submit(env: TaskEnv, cycle: bigint): Promise<void> {
     stored = store.getSubmission(env.id, c)!
   }
   const root = stored.root as `0x${string}`
-  const outcome = await sender.execute({ kind: 'submit', taskId: env.id, cycle: c }, { root, cid: stored.cid }, { functionName: 'submit', args: [env.taskId, cycle, root] })
+  // Through a batcher (config submission.via = 'batcher'): once the batch holds it, the 'submit'
+  // intent below finds it on-chain (checkFirst) and is settled without a transaction; otherwise
+  // the node submits directly.
+  const via = env.node.config.submission
+  const batched = via?.via === 'batcher' && !same(via.batcher, env.node.address) ? await submitThroughBatcher(env, cycle, root, via.batcher) : false
+  const outcome = await sender.execute(
+    { kind: 'submit', taskId: env.id, cycle: c },
+    { root, cid: stored.cid, ...(batched ? { via: 'batcher' } : {}) },
+    { functionName: 'submit', args: [env.taskId, cycle, root] },
+    { checkFirst: batched },
+  )
+  if (batched) {
+    if (outcome.intent.status === 'skipped') {
+      metrics.submissions.inc({ task: env.id })
+      env.logger.info({ cycle, root, batcher: via?.via === 'batcher' ? via.batcher : undefined }, 'submitted in a batch')
+    }
+    return
+  }
   if (confirmed(outcome)) {
     metrics.submissions.inc({ task: env.id })
     env.logger.info({ cycle, root, txHash: outcome.intent.txHash }, 'submitted')

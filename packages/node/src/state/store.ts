@@ -23,6 +23,9 @@ export const INTENT_KINDS = [
   'fail',
   'claim',
   'claimVoteReward',
+  // Batched submissions (scale/batcher.ts): the batcher's submitBatch, a materialization.
+  'submitBatch',
+  'materialize',
 ] as const
 export type IntentKind = (typeof INTENT_KINDS)[number]
 export type IntentStatus = 'pending' | 'sent' | 'confirmed' | 'failed' | 'skipped'

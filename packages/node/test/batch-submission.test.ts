@@ -1,0 +1,144 @@
+// Batched submissions through the node (issue 4): four in-process nodes on anvil with real p2p;
+// node-1 submits directly and is the batcher, nodes 2–4 are configured with
+// submission: { via: 'batcher', batcher: node-1 } and hand their signed submissions over
+// /coop/scale/batch/1. The contract records them from one submitBatch per cycle; an audit of a
+// batched node is raised (after materializing it), voted on by the running nodes, resolved; the
+// batched nodes are in the distribution lists and claim their rewards.
+import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { after, before, test } from 'node:test'
+
+import { approveErc20, coopActions, createCoopClient, createCoopTestClient, mine, taskManagerAbi, type CoopActions } from '@coop/chain'
+import { bundleTask } from '@coop/sdk'
+import { keccak256, maxUint256, stringToHex } from 'viem'
+
+import { digestOfCid, startNode, type CoopNode, type NodeConfig } from '../src/index.ts'
+import { createTestTask, logFile, startTestChain, waitFor, type TestChain } from './helpers.ts'
+
+const ROUND = 8n
+let chain: TestChain
+const nodes: CoopNode[] = []
+
+before(async () => {
+  chain = await startTestChain(5)
+})
+
+after(async () => {
+  await Promise.allSettled(nodes.map((node) => node.stop()))
+  if (process.env.COOP_KEEP_LOGS) console.log(`logs kept in ${chain.dir}`)
+  else await chain.stop()
+  if (process.env.COOP_KEEP_LOGS) await chain.anvil.stop()
+})
+
+test('3 nodes submit through one batcher; the contract records them; a batched node is audited; batched nodes are paid', { timeout: 170_000 }, async () => {
+  const bundle = await bundleTask(resolve(import.meta.dirname, '../../../tasks/compute/index.ts'))
+  const bundlePath = join(chain.dir, 'compute.mjs')
+  writeFileSync(bundlePath, bundle.code)
+  const task = await createTestTask(chain, {
+    programCid: digestOfCid(bundle.cid),
+    roundLength: ROUND,
+    submissionWindow: 4n,
+    auditWindow: 5n,
+    voteWindow: 3n,
+    distributionWindow: 2n,
+    distributionAuditWindow: 2n,
+    maxDistributionAttempts: 8,
+    duesRounds: 3,
+    auditorsPerSample: 2,
+    rounds: 6,
+  })
+  const taskId = task.taskId
+  const batcherAddress = chain.nodes[0]!.address
+  const configOf = (index: number, bootstrap: string[]): NodeConfig => ({
+    name: `node-${index + 1}`,
+    rpcUrl: chain.anvil.rpcUrl,
+    privateKey: chain.nodes[index]!.privateKey,
+    taskManager: chain.addresses.taskManager,
+    taskLens: chain.addresses.taskLens,
+    tasks: [{ taskId: taskId.toString(), config: { inputsPerCycle: 8, iterations: 100, auditSample: 2 }, ...(index === 0 ? { program: bundlePath } : {}) }],
+    dataDir: join(chain.dir, `node-${index + 1}`),
+    p2p: { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap },
+    http: { host: '127.0.0.1', port: 0 },
+    pollIntervalMs: 250,
+    logLevel: 'debug',
+    ...(index === 0 ? {} : { submission: { via: 'batcher' as const, batcher: batcherAddress } }),
+  })
+  const first = await startNode(configOf(0, []), { logDestination: logFile(chain.dir, 'node-1') })
+  nodes.push(first)
+  const bootstrap = [first.multiaddrs()[0]!]
+  nodes.push(...(await Promise.all([1, 2, 3].map((index) => startNode(configOf(index, bootstrap), { logDestination: logFile(chain.dir, `node-${index + 1}`) })))))
+  await Promise.all(nodes.map((node) => node.ready()))
+  const batched = nodes.slice(1)
+
+  // The contract records the three batched nodes from a batch (one transaction for all of them).
+  const recorded = await waitFor(
+    'a cycle whose batch holds nodes 2–4',
+    async () => {
+      for (const cycle of [0n, 1n, 2n]) {
+        const batches = await first.chain.coop.getBatchEntries({ taskId, cycle })
+        const inBatches = new Set(batches.flatMap((batch) => batch.entries.map((entry) => entry.node.toLowerCase())))
+        if (batched.every((node) => inBatches.has(node.address.toLowerCase()))) return { cycle, batches }
+      }
+      return undefined
+    },
+    Number(ROUND) * 1000 * 4,
+  )
+  const { cycle } = recorded
+  assert.ok(recorded.batches.some((batch) => batch.entries.length >= 2), 'several nodes share a batch transaction')
+  for (const node of nodes) {
+    assert.equal(
+      await chain.creator.readContract({ abi: taskManagerAbi, address: chain.addresses.taskManager, functionName: 'hasSubmittedInCycle', args: [taskId, cycle, node.address] }),
+      true,
+      `${node.name} submitted for cycle ${cycle}`,
+    )
+  }
+  const direct = (await chain.coop.getCycle({ taskId, cycle })).submitters
+  assert.deepEqual(direct, [first.address], 'only the batcher submitted directly')
+
+  // An audit of a batched node: a fifth staked account (no node running) materializes node-2's
+  // entry from its proof and raises an audit; the running nodes check the submission and vote.
+  const accuser = chain.nodes[4]!
+  const accuserClient = createCoopClient({ rpcUrl: chain.anvil.rpcUrl, account: accuser.privateKey })
+  const coop: CoopActions = accuserClient.extend(coopActions(chain.addresses))
+  await approveErc20(accuserClient, { address: chain.addresses.coopToken, spender: chain.addresses.taskManager, amount: maxUint256 })
+  await coop.stake({ taskId, amount: task.params.minStake * 2n })
+  await coop.registerNode({ p2pAddress: '/ip4/127.0.0.1/tcp/9/p2p/accuser-without-a-node' })
+  const accused = batched[0]!
+  const auditOpens = task.startTime + (cycle + 1n) * ROUND + task.params.submissionWindow
+  await waitFor('the audit window of the cycle', async () => (await first.chain.now()) >= auditOpens, Number(ROUND) * 1000 * 2)
+  await mine(createCoopTestClient({ rpcUrl: chain.anvil.rpcUrl })) // a block at that time, so calls see it
+  const proof = await coop.buildMaterializeProof({ taskId, cycle, node: accused.address })
+  assert.ok(proof, 'the accused is in a batch')
+  await coop.materializeSubmission({ taskId, cycle, ...proof })
+  const submission = await coop.getSubmission({ taskId, cycle, node: accused.address })
+  assert.equal(submission.batched, true)
+  const { auditId, deadline } = await coop.raiseAudit({ taskId, cycle, accused: accused.address, evidenceCid: keccak256(stringToHex('no real evidence')) })
+  const audit = await waitFor(
+    'the audit resolved',
+    async () => {
+      const state = await coop.getAudit({ auditId })
+      if (state.resolved) return state
+      // The running nodes resolve it after the deadline; nudge it ourselves if they have not yet.
+      if ((await first.chain.now()) >= deadline + 3n) await coop.resolveAudit({ auditId }).catch(() => undefined)
+      return undefined
+    },
+    Number(ROUND) * 1000 * 2,
+  )
+  assert.equal(audit.upheld, false, 'the honest batched node is cleared by the running nodes\' votes')
+  assert.ok(audit.rejectWeight > 0n, 'running nodes checked the batched submission and voted')
+  assert.equal((await coop.getSubmission({ taskId, cycle, node: accused.address })).convicted, false)
+
+  // Batched nodes are in the lists and claim the cycle.
+  await waitFor(
+    `batched nodes to claim cycle ${cycle}`,
+    async () => {
+      for (const node of batched) {
+        const claimed = await chain.creator.readContract({ abi: taskManagerAbi, address: chain.addresses.taskManager, functionName: 'claimed', args: [taskId, cycle, node.address] })
+        if (!claimed) return false
+      }
+      return true
+    },
+    Number(ROUND) * 1000 * 6,
+  )
+})
