@@ -136,6 +136,10 @@ describe('the user-space verifier (GraphStore verify hook)', () => {
     await attempt(genuine.replace('"x"', '"y"')) // value changed
     await attempt(JSON.stringify({ ':': 'x', '~': JSON.parse(genuine)['~'], '*': intruder.pub }))
     await attempt('not-the-pub', 'pub')
+    // correctly signed, but not a graph value (an object): INVALID_VALUE
+    const objectDelta: Graph = {}
+    putKey(objectDelta, soul, 'obj', await signUserValue(soul, 'obj', { a: 1 } as never, state, owner), state)
+    await assert.rejects(store.put(objectDelta), rejectsWith('INVALID_VALUE'))
     assert.equal(store.size, 0)
     // the genuine one is stored
     const ok: Graph = {}

@@ -19,7 +19,7 @@ export type UserDeltaVerdict = { allowed: Graph; rejected: RejectedWrite[] }
  * - user space (a soul with a public key, see pubOfSoul): the `pub` key of `~pub` must equal pub;
  *   every other value must be `{":":value,"~":sig}` with sig a valid signature by that key over
  *   (soul, key, value, state) — unsigned, forged, replayed-elsewhere and certificate-carrying writes
- *   are rejected (BAD_SIGNATURE);
+ *   are rejected (BAD_SIGNATURE), a signed value that is not a graph value (INVALID_VALUE);
  * - souls with `#` (content addressed): the key's last `#` part must be the base64 (or hex) SHA-256 of
  *   the value (BAD_SIGNATURE: the "signature" is the hash);
  * - anything else is public data and passes (gun without `secure`).
@@ -47,7 +47,11 @@ export async function verifyUserDelta(delta: Graph): Promise<UserDeltaVerdict> {
   return { allowed, rejected }
 }
 
-type Problem = { code: 'BAD_SIGNATURE'; message: string; reason: string }
+function isValue(value: unknown): boolean {
+  return value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) || isLink(value)
+}
+
+type Problem = { code: 'BAD_SIGNATURE' | 'INVALID_VALUE'; message: string; reason: string }
 
 const bad = (message: string, reason: string): Problem => ({ code: 'BAD_SIGNATURE', message, reason })
 
@@ -68,6 +72,7 @@ async function checkWrite(soul: Soul, key: string, value: Value, state: number):
     const packed = unpackUserValue(value)
     if (packed === undefined) return bad('Writes to a user graph must be signed by its key', 'unsigned')
     if ('*' in packed.raw || '+' in packed.raw) return bad('Certificate writes (gun user.certify) are not accepted', 'certificate')
+    if (!isValue(packed.value)) return { code: 'INVALID_VALUE', message: 'A signed value must be null, a string, a boolean, a finite number or a link', reason: 'not a value' }
     const ok = await verifySignedMessage({ m: userSigningPayload(soul, key, packed.value, state), s: packed.signature }, pub)
     return ok ? undefined : bad("Signature does not match the user graph's key", 'forged')
   }
@@ -82,8 +87,9 @@ async function checkWrite(soul: Soul, key: string, value: Value, state: number):
 
 export type UserGraphVerifierOptions = {
   /**
-   * 'reject' (default): a delta with any rejected write is refused whole — GraphError BAD_SIGNATURE
-   * (details.rejected lists them), nothing stored. 'filter': the allowed keys are stored and the
+   * 'reject' (default): a delta with any rejected write is refused whole — GraphError with the first
+   * refusal's code (BAD_SIGNATURE, or INVALID_VALUE for a signed non-value; details.rejected counts
+   * them), nothing stored. 'filter': the allowed keys are stored and the
    * rejected ones dropped (gun drops per key), reported to `onRejected`.
    */
   mode?: 'reject' | 'filter'
@@ -99,7 +105,7 @@ export function userGraphVerifier(options: UserGraphVerifierOptions = {}): (delt
     options.onRejected?.(verdict.rejected)
     if (mode === 'filter') return verdict.allowed
     const first = verdict.rejected[0]!
-    throw new GraphError('BAD_SIGNATURE', `Refused ${verdict.rejected.length} write(s) to signed data: ${first.error.shortMessage}`, {
+    throw new GraphError(first.error.code, `Refused ${verdict.rejected.length} write(s) to signed data: ${first.error.shortMessage}`, {
       details: { soul: first.soul, key: first.key, rejected: verdict.rejected.length },
       cause: first.error,
     })
