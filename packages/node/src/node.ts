@@ -165,7 +165,7 @@ async function start(
 
   const peers = new PeerDirectory(chain, p2p, logger)
   const rounds = new RoundStore({ state: store, content, self: address })
-  // Receipts are signed on a worker thread so they overlap payload verification (bench/scale-ingest.ts).
+  // Receipts: EIP-191 with @noble/curves on the main thread (bench/scale-ingest.ts compares the worker variant).
   const receiptSigner = createReceiptSigner(config.privateKey)
   cleanups.push(() => receiptSigner.close())
   const ingest = new DeviceIngest({ rounds, signer: receiptSigner, now: () => chain.now(), logger: logger.child({ component: 'ingest' }) })

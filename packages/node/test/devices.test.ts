@@ -36,7 +36,7 @@ async function startNode(name: string, clock: { now: bigint }) {
   const state = openState(join(dir, name, 'state.sqlite'))
   const content = createContentStore(join(dir, name, 'content'))
   const rounds = new RoundStore({ state, content, self: signer.address })
-  // Receipts signed on the worker thread, as the node does (same address as the node key).
+  // Receipts signed as the node signs them (same address as the node key).
   const receiptSigner = createReceiptSigner(nodeKey)
   const ingest = new DeviceIngest({ rounds, signer: receiptSigner, now: () => clock.now })
   ingest.addTask({

@@ -14,13 +14,14 @@
 // not confirmed by `fallbackAt` (70 % into the window, at least 1 s before it closes), submits
 // directly — the 'submit' intent is the same either way, and its chain check (effects.ts) counts
 // a batched submission as done, so a restart never submits twice.
-import { isContractError, submissionTypedData, taskManagerAbi, withRetry, type SignedSubmission } from '@coop/chain'
+import { isContractError, submissionTypedData, taskManagerAbi, withRetry, type CycleSubmitter, type SignedSubmission } from '@coop/chain'
+import { auditorIndices, auditProbabilityBps, isSampled } from '@coop/protocol'
 import type { VerifiedMessage } from '@coop/p2p'
 import { compactSignatureToSignature, getAddress, isHex, recoverTypedDataAddress, serializeSignature, type Address, type Hex } from 'viem'
 import { readContract } from 'viem/actions'
 
 import { errorMessage } from '../errors.ts'
-import { requestNode, type NodeServices, type TaskEnv } from '../roles/env.ts'
+import { requestNode, same, ZERO32, type NodeServices, type TaskEnv } from '../roles/env.ts'
 
 export const BATCH_PROTOCOL = 'scale/batch/1'
 export const BATCH_PROTOCOL_ID = `/coop/${BATCH_PROTOCOL}`
@@ -190,4 +191,40 @@ export async function submitThroughBatcher(env: TaskEnv, cycle: bigint, root: He
   if (await hasSubmittedInCycle(env.node, env.taskId, cycle, address)) return true
   logger.warn({ cycle, batcher }, 'batcher did not confirm in time; submitting directly')
   return false
+}
+
+/**
+ * Audit duty over a cycle with batches (TaskLens cannot see entries not yet materialized): whether
+ * `submitter` is sampled and who audits it, by the protocol's twins (@coop/protocol audit
+ * sampling) over the selection order — direct submitters, then batched entries.
+ */
+export async function auditDutyOf(
+  env: TaskEnv,
+  cycle: bigint,
+  seed: Hex,
+  submitters: readonly CycleSubmitter[],
+  submitter: Address,
+): Promise<{ sampled: boolean; auditors: Address[]; root: Hex; batch: CycleSubmitter['batch'] }> {
+  const at = submitters.findIndex((s) => same(s.node, submitter))
+  if (at < 0) return { sampled: false, auditors: [], root: ZERO32, batch: undefined }
+  const entry = submitters[at]!
+  const recorded = entry.batch ? undefined : await env.node.chain.coop.getSubmission({ taskId: env.taskId, cycle, node: submitter })
+  const score = entry.batch ? entry.batch.entry.score : BigInt(recorded!.scoreAtSubmission)
+  const root = entry.batch ? entry.batch.entry.root : recorded!.root
+  const p = env.params
+  const probability = auditProbabilityBps(score, BigInt(p.duesRounds), BigInt(p.auditFloorBps), BigInt(p.auditDecay))
+  const sampled = isSampled(seed, env.taskId, cycle, submitter, probability)
+  const indices = auditorIndices(seed, env.taskId, cycle, entry.index, BigInt(p.auditorsPerSample), BigInt(submitters.length))
+  return { sampled, auditors: indices.map((i) => submitters[Number(i)]!.node), root, batch: entry.batch }
+}
+
+/** Materializes `node`'s batched entry (intent 'materialize'; idempotent on-chain) so it can be audited. */
+export async function materializeFor(env: TaskEnv, cycle: bigint, node: Address, batch: NonNullable<CycleSubmitter['batch']>, proof: Hex[]): Promise<boolean> {
+  const outcome = await env.node.sender.execute(
+    { kind: 'materialize', taskId: env.id, cycle: Number(cycle), key: node.toLowerCase() },
+    { node, batchIndex: batch.batchIndex.toString() },
+    { functionName: 'materializeSubmission', args: [env.taskId, cycle, batch.batchIndex, batch.entry, proof] },
+    { checkFirst: true },
+  )
+  return outcome.intent.status === 'confirmed' || outcome.intent.status === 'skipped'
 }

@@ -11,15 +11,15 @@
 // it again for the current round. A payload therefore can never land in a DAG whose root was
 // already computed, and a receipt's position is always a leaf of the submitted DAG.
 //
-// Durability. Accepted payloads are queued and committed in one SQLite transaction (group commit,
-// synchronous=FULL: at most one commit per batchWindowMs under load, the next event-loop turn when
-// idle); a receipt is returned only after its payload's commit.
+// Durability. Accepted payloads are queued and committed in one SQLite transaction per turn of the
+// event loop (group commit, synchronous=FULL: under load one commit covers every payload verified
+// in that turn); a receipt is returned only after its payload's commit.
 // Positions and the per-device replay watermark are reserved synchronously before the commit (so
 // concurrent payloads get distinct positions and a replay cannot slip in between); a failed commit
 // answers every payload of the batch STORE_FAILED and re-reads positions/watermarks from SQLite.
 //
 // Exported API:
-//   new DeviceIngest({ rounds: RoundStore, signer: LocalAccount | ReceiptSigner (receipt-signer.ts), now: () => Promise<bigint> | bigint, logger?, batchWindowMs? (2) })
+//   new DeviceIngest({ rounds: RoundStore, signer: LocalAccount | ReceiptSigner (receipt-signer.ts), now: () => Promise<bigint> | bigint, logger? })
 //   addTask({ taskId, startTime, roundLength, maxPayloadBytes, accept? }) · removeTask(taskId) · task(taskId)
 //   ingest(taskId, bytes) → Promise<DeviceReceipt>         throws IngestError (code → HTTP status in `status`)
 //   seal(taskId, cycle) → { payloads, record }             flushes queued payloads, then RoundStore.sealRound
@@ -96,7 +96,7 @@ export type IngestTask = {
   accept?: (payload: DevicePayload, round: IngestRound) => Promise<AuditVerdict>
 }
 
-/** Signs receipts: a viem LocalAccount, or receipt-signer.ts (a worker thread). */
+/** Signs receipts: receipt-signer.ts (what the node uses), or any viem LocalAccount. */
 export type IngestSigner = { readonly address: Address; signMessage(args: { message: string }): Promise<Hex> }
 
 type Pending = { item: AppendPayload; resolve: () => void; reject: (error: unknown) => void }
@@ -118,12 +118,9 @@ export class DeviceIngest {
   private readonly sealed = new Set<string>()
   private queue: Pending[] = []
   private flushScheduled = false
-  private lastFlushAt = -Infinity
-  private readonly batchWindowMs: number
   private readonly counters = { accepted: 0, batches: 0, rejected: {} as Record<string, number> }
 
-  constructor(options: { rounds: RoundStore; signer: IngestSigner; now: () => Promise<bigint> | bigint; logger?: Logger; batchWindowMs?: number }) {
-    this.batchWindowMs = options.batchWindowMs ?? 2
+  constructor(options: { rounds: RoundStore; signer: IngestSigner; now: () => Promise<bigint> | bigint; logger?: Logger }) {
     this.rounds = options.rounds
     this.signer = options.signer
     this.now = options.now
@@ -259,15 +256,13 @@ export class DeviceIngest {
   private scheduleFlush(): void {
     if (this.flushScheduled) return
     this.flushScheduled = true
-    // Group commit: at most one commit (one fsync) per batchWindowMs under load; an idle node
-    // commits on the next turn of the event loop.
-    const wait = this.lastFlushAt + this.batchWindowMs - performance.now()
-    const run = () => {
+    // Group commit: everything verified in this turn of the event loop (under load, every request
+    // the poll phase delivered) shares one commit, right after it — no timer, so the node never
+    // sleeps with payloads waiting.
+    setImmediate(() => {
       this.flushScheduled = false
       this.flush()
-    }
-    if (wait > 0) setTimeout(run, wait)
-    else setImmediate(run)
+    })
   }
 
   /** Commits every queued payload in one transaction (synchronous). */
@@ -275,7 +270,6 @@ export class DeviceIngest {
     const batch = this.queue
     if (batch.length === 0) return
     this.queue = []
-    this.lastFlushAt = performance.now()
     try {
       this.rounds.appendPayloads(batch.map((pending) => pending.item))
     } catch (cause) {
