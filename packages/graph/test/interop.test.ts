@@ -80,7 +80,7 @@ describe('gun client ↔ Coop relay', () => {
   })
 })
 
-describe('Coop relay ↔ gun server: conflicting writes converge on both sides', () => {
+describe('Coop relay ↔ gun server: relayed gets, conflicting writes converge on both sides', () => {
   it('concurrent writes to the same keys end with the same values in gun and Coop', async () => {
     const http = createServer()
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
@@ -92,9 +92,18 @@ describe('Coop relay ↔ gun server: conflicting writes converge on both sides',
       await new Promise((resolve) => http.close(resolve))
     })
     const url = `ws://127.0.0.1:${port}/gun`
+    server.get('upstream').put({ only: 'in gun' }) // (no ack: this gun server has no storage)
+    await waitFor('gun server holds it', () => gunValue(server, 'upstream', 'only') === 'in gun')
     const relay = await startGraphRelay({ peers: [url], backoff: { initialMs: 50 } })
     cleanups.push(() => relay.close())
     await relay.peers[0]!.whenConnected()
+
+    // A gun client of the Coop relay asks for a node only the gun server has: the relay forwards
+    // the get upstream and routes the answer back.
+    const client = gunPeer([relay.url], dir.path)
+    cleanups.push(() => closeGun(client))
+    assert.equal(((await gunOnce(client.get('upstream'))) as Record<string, unknown>).only, 'in gun')
+    assert.equal(relay.store.value('upstream', 'only'), 'in gun', 'the relay keeps what passed through')
 
     const keys = 20
     const writes: Array<Promise<unknown>> = []

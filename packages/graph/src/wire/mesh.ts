@@ -450,12 +450,22 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
   private handleGet(peer: MeshPeer, message: WireGet): void {
     if (this.dedup.seen(message.id)) return
     const { query, key } = message
+    // Relay: ask our outbound peers too; their answers are routed back to `peer`.
+    let forwarded = false
+    for (const other of this.peers) {
+      if (other === peer || other.direction !== 'outbound') continue
+      if (!forwarded) this.getRoutes.add(message.id, peer)
+      forwarded = true
+      this.send(other, message)
+    }
     if ('soul' in query) {
       if (peer.souls.size < this.maxSubscriptionsPerPeer) peer.souls.add(query.soul)
       const node = this.store.get(query.soul)
       const answer = node === undefined ? undefined : key === undefined ? node : pickKeys(node, query.soul, key)
-      if (answer === undefined) this.send(peer, { kind: 'ack', id: newMessageId(), ack: message.id })
-      else this.sendAnswer(peer, message.id, { [query.soul]: answer })
+      // "Not found" only when nobody else was asked (else their answer, or theirs "not found", comes).
+      if (answer === undefined) {
+        if (!forwarded) this.send(peer, { kind: 'ack', id: newMessageId(), ack: message.id })
+      } else this.sendAnswer(peer, message.id, { [query.soul]: answer })
     } else {
       if (peer.soulPrefixes.size < 64) peer.soulPrefixes.add(query.soulPrefix)
       // Answered in messages of at most maxKeysPerMessage keys (a node is never split).
@@ -477,15 +487,7 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
         }
       }
       if (keys > 0) this.sendAnswer(peer, message.id, graph)
-      else if (!answered) this.send(peer, { kind: 'ack', id: newMessageId(), ack: message.id })
-    }
-    // Relay: ask our outbound peers too; their answers come back to `peer`.
-    let forwarded = false
-    for (const other of this.peers) {
-      if (other === peer || other.direction !== 'outbound') continue
-      if (!forwarded) this.getRoutes.add(message.id, peer)
-      forwarded = true
-      this.send(other, message)
+      else if (!answered && !forwarded) this.send(peer, { kind: 'ack', id: newMessageId(), ack: message.id })
     }
   }
 
@@ -496,6 +498,9 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
       clearTimeout(request.timer)
       request.resolve(message)
     }
+    // The answer ("not found") to a get we relayed goes back to whoever asked.
+    const asker = this.getRoutes.get(message.ack)
+    if (asker !== undefined && !asker.closed && asker !== peer && !this.dedup.seen(message.id)) this.send(asker, message)
     // Acknowledged: the other side has it (a refusal counts too: resending would be refused again).
     peer.link?.inflight.delete(message.ack)
   }

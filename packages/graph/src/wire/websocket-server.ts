@@ -89,12 +89,20 @@ export async function listenGraphWebSocket(options: GraphWebSocketServerOptions)
   }
 }
 
+/** Bytes a peer may leave unread in our send buffer before it is dropped as too slow (64 MiB). */
+export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024
+
 /** The mesh's view of a ws socket (used by the server and the client). */
 export function webSocketTransport(socket: WebSocket): WireTransport {
   return {
     kind: 'websocket',
     send(frame) {
-      if (socket.readyState === socket.OPEN) socket.send(frame)
+      if (socket.readyState !== socket.OPEN) return
+      if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+        socket.close(1013, 'peer reads too slowly')
+        return
+      }
+      socket.send(frame)
     },
     close(code, reason) {
       if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, reason)
