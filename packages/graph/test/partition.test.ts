@@ -83,7 +83,7 @@ describe('partition and reconnect', () => {
     assert.ok(bytes < fullBytes / 20, `resync moved ${bytes} bytes; the initial sync moved ${fullBytes}`)
   })
 
-  it('stopped peer: a durable relay restarts on the same port, the client resends only what it wrote meanwhile', async () => {
+  it('stopped peer: a durable relay restarts on the same port, the client resends only what it wrote meanwhile, gets are re-issued', async () => {
     const storePath = join(dir.path, 'relay.sqlite')
     let relay = await startGraphRelay({ storePath })
     const port = relay.port
@@ -95,6 +95,14 @@ describe('partition and reconnect', () => {
     await waitFor('relay has the client’s data, acked', async () => relay.store.size === 10 && client.mesh.linkStates().every((state) => state.connected && state.unacknowledged === 0))
     await relay.mesh.put(one('relay', 'before', 1, Date.now()))
     await waitFor('client has the relay’s write', () => client.store.value('relay', 'before') === 1)
+    // a light client (no replication) follows one soul: after the restart its get must be re-issued
+    const light = await coopPeer({ mesh: { replicate: false } })
+    cleanups.push(() => light.close())
+    const lightLink = connectGraphWebSocket({ mesh: light.mesh, url: relay.url, backoff: { initialMs: 20, maxMs: 200 } })
+    cleanups.push(() => lightLink.close())
+    await lightLink.whenConnected()
+    light.mesh.subscribe('relay')
+    await waitFor('light client has the soul it follows', () => light.store.value('relay', 'before') === 1)
 
     await relay.close()
     await waitFor('client sees the relay gone', () => client.mesh.connectedPeers().length === 0)
@@ -107,6 +115,8 @@ describe('partition and reconnect', () => {
     await relay.mesh.put(one('relay', 'after', 2, Date.now()))
     await waitFor('converged after the restart', () => snapshot(relay.store.graph()) === snapshot(client.store.graph()) && client.store.value('relay', 'after') === 2)
     assert.equal(relay.store.value('down', 'x'), 'written while the relay was down')
+    await waitFor('the light client re-asked after reconnecting and follows the soul again', () => light.store.value('relay', 'after') === 2)
+    assert.equal(light.store.get('down'), undefined, 'and gets nothing it did not ask for')
     assert.equal(client.mesh.totals.keysOut - sentBefore, 2, 'the client resent only its two writes made while the relay was down')
   })
 })
