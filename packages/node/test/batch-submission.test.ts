@@ -2,8 +2,9 @@
 // node-1 submits directly and is the batcher, nodes 2–4 are configured with
 // submission: { via: 'batcher', batcher: node-1 } and hand their signed submissions over
 // /coop/scale/batch/1. The contract records them from one submitBatch per cycle; an audit of a
-// batched node is raised (after materializing it), voted on by the running nodes, resolved; the
-// batched nodes are in the distribution lists and claim their rewards.
+// batched node is raised (after materializing it), voted on by the running nodes, resolved; a
+// batched cheater (node-4, from round 2) is sampled and convicted by the auditor role; the batched
+// nodes are in the distribution lists and claim their rewards.
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -31,7 +32,7 @@ after(async () => {
   if (process.env.COOP_KEEP_LOGS) await chain.anvil.stop()
 })
 
-test('3 nodes submit through one batcher; the contract records them; a batched node is audited; batched nodes are paid', { timeout: 170_000 }, async () => {
+test('3 nodes submit through one batcher; the contract records them; batched nodes are audited (by hand and by the auditor role: a batched cheater is convicted) and paid', { timeout: 170_000 }, async () => {
   const bundle = await bundleTask(resolve(import.meta.dirname, '../../../tasks/compute/index.ts'))
   const bundlePath = join(chain.dir, 'compute.mjs')
   writeFileSync(bundlePath, bundle.code)
@@ -63,6 +64,8 @@ test('3 nodes submit through one batcher; the contract records them; a batched n
     pollIntervalMs: 250,
     logLevel: 'debug',
     ...(index === 0 ? {} : { submission: { via: 'batcher' as const, batcher: batcherAddress } }),
+    // node-4 submits through the batcher too, and forges its work from round 2.
+    ...(index === 3 ? { behaviour: { mode: 'cheater' as const, cheatFromRound: 2 } } : {}),
   })
   const first = await startNode(configOf(0, []), { logDestination: logFile(chain.dir, 'node-1') })
   nodes.push(first)
@@ -128,6 +131,22 @@ test('3 nodes submit through one batcher; the contract records them; a batched n
   assert.equal(audit.upheld, false, 'the honest batched node is cleared by the running nodes\' votes')
   assert.ok(audit.rejectWeight > 0n, 'running nodes checked the batched submission and voted')
   assert.equal((await coop.getSubmission({ taskId, cycle, node: accused.address })).convicted, false)
+
+  // The auditors (node role) sample batched entries by the protocol's twins, materialize the
+  // cheater's forged batched submission and get it convicted.
+  const cheater = batched[2]!
+  const convicted = await waitFor(
+    'the batched cheater convicted',
+    async () => {
+      for (const c of [2n, 3n, 4n]) {
+        const s = await chain.coop.getSubmission({ taskId, cycle: c, node: cheater.address })
+        if (s.convicted) return { cycle: c, submission: s }
+      }
+      return undefined
+    },
+    Number(ROUND) * 1000 * 6,
+  )
+  assert.equal(convicted.submission.batched, true, 'the convicted submission came from a batch')
 
   // Batched nodes are in the lists and claim the cycle.
   await waitFor(

@@ -3,7 +3,10 @@
 // draw), fetches it over p2p, checks its root and runs the program's audit. A failure is stored
 // as evidence (content store) and raised on-chain with the evidence CID's digest, once per
 // (cycle, submitter): the first assigned auditor raises, the others vote on it.
+import { materializeProofOf } from '@coop/chain'
+
 import { errorMessage } from '../errors.ts'
+import { auditDutyOf, materializeFor } from '../scale/batcher.ts'
 import { digestOfCid } from '../runtime/program.ts'
 import { checkSubmission } from './checks.ts'
 import { checkRoundLeaves, isScaleTask } from './fisherman.ts'
@@ -32,20 +35,30 @@ export async function audit(env: TaskEnv, cycle: bigint, closesAt: bigint): Prom
   const state = await coop.getCycle({ taskId: env.taskId, cycle })
   if (isZero(state.seed)) return
   const deadlineMs = Number(closesAt) * 1000
+  // A cycle with batched submissions: the selection order includes entries TaskLens cannot see
+  // until materialized, so sampling and assignment use the protocol's twins (scale/batcher.ts).
+  const merged = state.batchCount === 0 ? undefined : await coop.getCycleSubmitters({ taskId: env.taskId, cycle })
   const results = await Promise.allSettled(
-    state.submitters
+    (merged ? merged.submitters.map((s) => s.node) : state.submitters)
       .filter((submitter) => !same(submitter, address))
       .map(async (submitter) => {
         const known = store.getVerdict(env.id, c, 'submission', submitter)
         if (known?.ok) return
         if (!known) {
-          if (!(await coop.isSampled({ taskId: env.taskId, cycle, node: submitter }))) return
-          const auditors = await coop.auditorsOf({ taskId: env.taskId, cycle, node: submitter })
-          if (!auditors.some((auditor) => same(auditor, address))) return
-          const submission = await coop.getSubmission({ taskId: env.taskId, cycle, node: submitter })
+          let root: `0x${string}`
+          if (merged) {
+            const duty = await auditDutyOf(env, cycle, state.seed, merged.submitters, submitter)
+            if (!duty.sampled || !duty.auditors.some((auditor) => same(auditor, address))) return
+            root = duty.root
+          } else {
+            if (!(await coop.isSampled({ taskId: env.taskId, cycle, node: submitter }))) return
+            const auditors = await coop.auditorsOf({ taskId: env.taskId, cycle, node: submitter })
+            if (!auditors.some((auditor) => same(auditor, address))) return
+            root = (await coop.getSubmission({ taskId: env.taskId, cycle, node: submitter })).root
+          }
           // Leave time to raise before the window closes.
           // SCALE tasks: fisherman leaf sampling of the round DAG; others: fetch + program audit.
-          const check = await (isScaleTask(env) ? checkRoundLeaves : checkSubmission)(env, { cycle, submitter, root: submission.root, seed: state.seed, deadlineMs: deadlineMs - 1_500 })
+          const check = await (isScaleTask(env) ? checkRoundLeaves : checkSubmission)(env, { cycle, submitter, root, seed: state.seed, deadlineMs: deadlineMs - 1_500 })
           metrics.auditsChecked.inc({ task: env.id, result: check.ok === true ? 'pass' : check.ok === false ? 'fail' : 'unknown' })
           if (check.ok === 'unknown') {
             env.logger.warn({ cycle, submitter, reason: check.reason }, 'audit inconclusive; not accusing')
@@ -60,6 +73,9 @@ export async function audit(env: TaskEnv, cycle: bigint, closesAt: bigint): Prom
           store.putVerdict({ taskId: env.id, cycle: c, kind: 'submission', subject: submitter, ok: false, reason: check.reason, evidenceCid: evidence.cid })
           env.logger.warn({ cycle, submitter, reason: check.reason, evidence: evidence.cid }, 'audit failed')
         }
+        // A batched submission is audited on its Submission record: materialize it first.
+        const proof = merged ? materializeProofOf(merged.batches, submitter) : undefined
+        if (proof && !(await materializeFor(env, cycle, submitter, { batchIndex: proof.batchIndex, entry: proof.entry }, proof.proof))) return
         await raise(env, cycle, submitter, deadlineMs)
       }),
   )
