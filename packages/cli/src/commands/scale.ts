@@ -66,8 +66,10 @@ export async function fetchNodeHeads(nodeUrl: string, taskId: bigint): Promise<U
 function printReport(write: (text: string) => void, report: HeadChainReport, taskId: bigint, facts: readonly ChainCycleFacts[]): void {
   const anchored = facts.filter((fact) => fact.final && BigInt(fact.scaleHead) !== 0n).length
   for (const check of report.cycles) {
-    if (check.ok) write(`cycle ${check.cycle}  OK    ${check.cid}\n`)
-    else for (const failure of check.failures) write(`cycle ${check.cycle}  FAIL  ${failure.code}: ${failure.message}\n`)
+    // An undecodable head has no cycle of its own: it is listed after the last good one.
+    const label = check.failures.some((f) => f.code === 'MALFORMED') ? `after cycle ${check.cycle}` : `cycle ${check.cycle}`
+    if (check.ok) write(`${label}  OK    ${check.cid}\n`)
+    else for (const failure of check.failures) write(`${label}  FAIL  ${failure.code}: ${failure.message}\n`)
   }
   const failed = report.cycles.filter((check) => !check.ok).length
   write(`task ${taskId}: ${report.cycles.length - failed} of ${report.cycles.length} cycles verified against the chain (${anchored} anchored heads on-chain)${failed ? `; ${failed} FAILED` : ''}\n`)
