@@ -33,6 +33,10 @@ export async function serveGraphOverLibp2p(node: GraphLibp2pNode, mesh: GraphMes
   await node.handle(
     GRAPH_PROTOCOL,
     (stream: Stream, _connection: Connection) => {
+      if (mesh.closed) {
+        stream.abort(new Error('graph service closing'))
+        return
+      }
       streams.add(stream)
       const { closed } = attachStream(stream, mesh, 'inbound', undefined, options)
       void closed.then(() => streams.delete(stream))
@@ -61,6 +65,7 @@ export function dialGraphOverLibp2p(node: GraphLibp2pNode, mesh: GraphMesh, targ
   const remote = address.toString()
   const keeper = new KeepConnected<MeshPeer>(
     async () => {
+      if (mesh.closed) throw new GraphError('CLOSED', 'The mesh is closed')
       let stream: Stream
       try {
         stream = await node.dialProtocol(address, GRAPH_PROTOCOL, { signal: AbortSignal.timeout(options.dialTimeoutMs ?? 10_000) })

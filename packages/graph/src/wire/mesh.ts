@@ -212,7 +212,7 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
   private readonly interests = new Map<Soul, string | KeyLex | undefined>()
   private readonly unsubscribe: () => void
   private peerCounter = 0
-  private closed = false
+  private closing = false
 
   constructor(options: GraphMeshOptions) {
     super()
@@ -232,6 +232,11 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
     this.unsubscribe = this.store.on('change', (applied) => this.onChange(applied))
   }
 
+  /** True after close(): no more connections are attached. */
+  get closed(): boolean {
+    return this.closing
+  }
+
   /** Connected peers. */
   connectedPeers(): MeshPeer[] {
     return [...this.peers]
@@ -245,7 +250,7 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
    * and `detach` when it closes. Outbound peers are `remote` (URL/multiaddr): a replicating link.
    */
   attach(transport: WireTransport, options: { direction: PeerDirection; remote?: string }): MeshPeer {
-    if (this.closed) throw new GraphError('CLOSED', 'The mesh is closed')
+    if (this.closing) throw new GraphError('CLOSED', 'The mesh is closed')
     const peer = new MeshPeer(`${this.pid}:${++this.peerCounter}`, transport, options.direction, options.remote)
     this.peers.add(peer)
     const hello: WireDam = { kind: 'dam', id: newMessageId(), dam: '?', pid: this.pid }
@@ -282,8 +287,8 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
 
   /** Closes every connection (the transports' owners stop reconnecting) and stops listening to the store. */
   close(): void {
-    if (this.closed) return
-    this.closed = true
+    if (this.closing) return
+    this.closing = true
     this.unsubscribe()
     for (const peer of [...this.peers]) {
       this.flush(peer)

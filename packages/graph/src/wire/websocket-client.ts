@@ -66,6 +66,7 @@ function dialWebSocket(url: string, options: GraphWebSocketPeerOptions): Promise
     socket.once('open', () => {
       socket.off('error', failed)
       socket.removeAllListeners('unexpected-response')
+      if (mesh.closed) return failed(new GraphError('CLOSED', 'The mesh is closed'))
       const peer = mesh.attach(webSocketTransport(socket), { direction: 'outbound', remote: url })
       wireSocket(socket, mesh, peer)
       let alive = true

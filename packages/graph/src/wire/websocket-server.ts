@@ -49,6 +49,10 @@ export async function listenGraphWebSocket(options: GraphWebSocketServerOptions)
   })
   const alive = new WeakMap<WebSocket, boolean>()
   wss.on('connection', (socket) => {
+    if (mesh.closed) {
+      socket.close(1001, 'peer closing')
+      return
+    }
     const peer = mesh.attach(webSocketTransport(socket), { direction: 'inbound' })
     alive.set(socket, true)
     socket.on('pong', () => alive.set(socket, true))
