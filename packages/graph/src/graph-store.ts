@@ -238,9 +238,20 @@ export class GraphStore {
     const out: Graph = {}
     for (const [soul, node] of this.#nodes) {
       const states = node._['>']
+      // One node of the copy per soul, filled directly (not putKey per key: no graph lookups per key).
+      let copy: GraphNode | undefined
+      let copyStates: Record<string, number> | undefined
       for (const key in states) {
         const keyState = states[key] as number
-        if (keyState > state) putKey(out, soul, key, node[key] as Value, keyState)
+        if (!(keyState > state)) continue
+        if (copy === undefined) {
+          copyStates = {}
+          copy = { _: { '#': soul, '>': copyStates } }
+          out[soul] = copy
+        }
+        ;(copyStates as Record<string, number>)[key] = keyState
+        const value = node[key] as Value
+        copy[key] = value !== null && typeof value === 'object' ? { '#': value['#'] } : value
       }
     }
     return out
@@ -340,6 +351,8 @@ export class GraphStore {
       let appliedCount = 0
       let count = 0
       let dirty: Set<string> | undefined
+      let deferredNode: GraphNode | undefined // this soul's node in `deferred` / `historical`, once needed
+      let historicalNode: GraphNode | undefined
       for (const key in incoming) {
         if (key === '_') continue // (validated: a plain object, so for-in yields own keys only)
         count++
@@ -378,10 +391,14 @@ export class GraphStore {
           if (appliedCount > 0) subset = firstKeys(incoming, soul, appliedCount)
         }
         if (code === HamCode.defer) {
-          putKey((deferred ??= {}), soul, key, value, state)
+          deferredNode ??= bucketNode((deferred ??= {}), soul)
+          deferredNode._['>'][key] = state
+          deferredNode[key] = copyValue(value)
           this.#pushDeferral({ id: 0, soul, key, value, state, matured: false })
         } else if (code === HamCode.historical || !sameValue(value, currentValue)) {
-          putKey((historical ??= {}), soul, key, value, state)
+          historicalNode ??= bucketNode((historical ??= {}), soul)
+          historicalNode._['>'][key] = state
+          historicalNode[key] = copyValue(value)
           if (keepHistory) this.#recordHistory(soul, key, value, state)
         }
       }
@@ -563,6 +580,16 @@ export class GraphStore {
 
 function newNode(soul: Soul): StoredNode {
   return { _: { '#': soul, '>': {} } }
+}
+
+/** `graph[soul]`, created empty when missing (a result bucket of #merge). */
+function bucketNode(graph: Graph, soul: Soul): GraphNode {
+  return Object.hasOwn(graph, soul) ? (graph[soul] as GraphNode) : (graph[soul] = newNode(soul))
+}
+
+/** A value as a result graph holds it: links copied, so callers never share the store's or the input's. */
+function copyValue(value: Value): Value {
+  return value !== null && typeof value === 'object' ? { '#': value['#'] } : value
 }
 
 /**
