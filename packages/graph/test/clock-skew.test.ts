@@ -114,4 +114,7 @@ test('states beyond maxDeferMs are refused whole with FUTURE_STATE, nothing stor
   assert.deepEqual(within.deferred, coin('soon', 61_000))
   const defaults = await GraphStore.open({ clock: () => 1000 })
   await assert.rejects(defaults.put(coin('year', 1000 + 366 * 24 * 3_600_000)), (e) => isGraphError(e, 'FUTURE_STATE'), 'default bound is 30 days')
+  assert.equal(defaults.size, 0)
+  await store.close()
+  await defaults.close()
 })

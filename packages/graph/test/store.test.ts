@@ -159,6 +159,35 @@ test('concurrent puts share transactions and every ack means durable', async () 
   await reopened.close()
 })
 
+test('when a put or set resolves, its keys (and its deferrals) are already committed: another connection sees them', async () => {
+  const path = dbPath()
+  const store = await GraphStore.open({ path, clock: () => 1000 })
+  const { DatabaseSync } = await import('node:sqlite')
+  const reader = new DatabaseSync(path, { readOnly: true })
+  const keyRow = reader.prepare('SELECT value, state FROM nodes WHERE soul = ? AND key = ?')
+  const deferredRows = reader.prepare('SELECT value, state FROM deferred WHERE soul = ? AND key = ?')
+  const committed = (soul: string, key: string) => {
+    const row = keyRow.get(soul, key)
+    return row === undefined ? undefined : { ...row }
+  }
+  const acks: Promise<void>[] = []
+  for (let i = 0; i < 60; i++) {
+    acks.push(store.put(node('acked', { [`k${i}`]: [i, 100 + i] })).then(() => assert.deepEqual(committed('acked', `k${i}`), { value: String(i), state: 100 + i })))
+    acks.push(store.set('acked', `s${i}`, `v${i}`, 200 + i).then(() => assert.deepEqual(committed('acked', `s${i}`), { value: `"v${i}"`, state: 200 + i })))
+  }
+  // a deferred key is not applied, but its deferral is durable when the put resolves
+  acks.push(
+    store.put(node('later', { x: ['soon', 5000] })).then((result) => {
+      assert.deepEqual(result.deferred, node('later', { x: ['soon', 5000] }))
+      assert.equal(committed('later', 'x'), undefined)
+      assert.deepEqual(deferredRows.all('later', 'x').map((row) => ({ ...row })), [{ value: '"soon"', state: 5000 }])
+    }),
+  )
+  await Promise.all(acks)
+  reader.close()
+  await store.close()
+})
+
 test('keepHistory off records no history; on, in memory too', async () => {
   const plain = await GraphStore.open({ clock: () => 1000 })
   await plain.put(node('a', { x: [1, 10] }))
