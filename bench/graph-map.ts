@@ -17,7 +17,9 @@
 // Coop and Yjs run 3 times each, alternating, one process per run, and the median run counts
 // (the machine is shared); gun runs once.
 // Memory: heap after GC with the replica holding the map, minus the heap after GC before it
-// existed, over the live keys (client replicas of (b) and replica B of (c) released first).
+// existed, over the live keys (client replicas of (b) and replica B of (c) released first); every
+// path runs once on throwaway replicas before the baseline and children run with
+// --no-flush-bytecode, so compiled code is neither counted nor freed during the measurement.
 //
 // gun runs the first GUN_A_SETS sets of (a) only: it slows as it goes (≈15k sets/s over 20k sets,
 // ≈3–7k/s over 100k here), so 1M would take far more than 3 minutes; its rate on the prefix is
@@ -55,7 +57,7 @@ function run(system: SystemName, workload: WorkloadName, size?: number): Workloa
   const started = performance.now()
   const child = spawnSync(
     process.execPath,
-    ['--expose-gc', '--import', tsxLoader, runner, system, workload, out, ...(size === undefined ? [] : [String(size)])],
+    ['--expose-gc', '--no-flush-bytecode', '--import', tsxLoader, runner, system, workload, out, ...(size === undefined ? [] : [String(size)])],
     { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   )
   if (child.status !== 0) {
