@@ -152,7 +152,7 @@ contract ProtocolVectorsTest is TestBase {
         }
     }
 
-    function _checkLeaf(ICoopTaskManager manager, string memory json, string memory tree, uint256 i) internal view {
+    function _checkLeaf(ICoopTaskManager manager, string memory json, string memory tree, uint256 i) internal pure {
         string memory leafKey = string.concat(tree, ".leaves[", vm.toString(i), "]");
         bytes32 leaf = manager.distributionLeaf(
             vm.parseJsonUint(json, string.concat(tree, ".taskId")),

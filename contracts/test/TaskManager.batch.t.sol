@@ -65,7 +65,7 @@ contract TaskManagerBatchTest is TaskManagerFixture {
         warpToSubmission(taskId, 0);
         ITaskManager.SignedSubmission[] memory signed = signAll(0);
         ITaskManager.BatchedEntry[] memory expected = BatchSigner.predict(manager, taskId, 0, signed);
-        bytes32 root = BatchSigner.root(BatchSigner.leaves(manager, expected));
+        bytes32 root = BatchSigner.rootOf(BatchSigner.leaves(manager, expected));
         bytes memory weights;
         for (uint256 i = 0; i < expected.length; ++i) {
             weights = bytes.concat(weights, bytes16(uint128(expected[i].weightEnd - expected[i].weightStart)), bytes4(uint32(expected[i].score)));
@@ -263,7 +263,7 @@ contract TaskManagerBatchTest is TaskManagerFixture {
         warpPastSubmission(taskId, 0);
         vm.expectEmit();
         emit ITaskManager.SubmissionMaterialized(taskId, 0, signers[2], 0, 3);
-        uint256 index = materialize(0, batchIndex, entries, 2);
+        uint256 index = manager.materializeSubmission(taskId, 0, batchIndex, entries[2], proof);
         assertEq(index, 3, "after the 1 direct submitter: 1 + position 2");
         ITaskManager.Submission memory s = manager.getSubmission(taskId, 0, signers[2]);
         assertEq(s.root, rootOf(signers[2], 0), "root");
