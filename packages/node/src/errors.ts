@@ -16,6 +16,7 @@ export type NodeErrorCode =
   // SCALE heads and replication (packages/node/src/scale: heads.ts, replication.ts)
   | 'SCALE_BAD_REQUEST'
   | 'SCALE_NOT_FOUND'
+  | 'SCALE_HEAD_TOO_EARLY'
   | 'REPLICA_REJECTED'
   | 'REPLICA_BUSY'
 

@@ -12,6 +12,7 @@ import {
   MAX_SCALE_HEAD_BYTES,
   buildScaleHead,
   decodeScaleHead,
+  expectedPrev,
   headSubmissionRoot,
   isScaleError,
   scaleHeadCidFromDigest,
@@ -37,7 +38,6 @@ function history(specs: CycleSpec[]): { heads: EncodedScaleHead[]; chain: ChainC
   const heads: EncodedScaleHead[] = []
   const chain: ChainCycleFacts[] = []
   let prev: string | null = null
-  let block = 10n
   for (const spec of specs) {
     const accepted = spec.submissions.filter((s) => !s.convicted).map(({ node, root }) => ({ node, root }))
     if (!spec.final) {
@@ -54,8 +54,9 @@ function history(specs: CycleSpec[]): { heads: EncodedScaleHead[]; chain: ChainC
       submissions: accepted,
       merkleRoot: spec.merkleRoot,
       listCid: spec.listCid,
-      postedAt: { block: block++, logIndex: 0 },
-      finalizedAt: { block: block++, logIndex: 1 },
+      // Round length 100 s: the list opens at roundStart(c + 2) and is final 50 s later.
+      distributionOpensAt: BigInt(spec.cycle + 2) * 100n,
+      finalizedTime: BigInt(spec.cycle + 2) * 100n + 50n,
     })
   }
   return { heads, chain }
@@ -310,31 +311,44 @@ test('a consistently forged history (links recomputed) still fails on every anch
   for (const i of [2, 3]) assert.deepEqual(report.cycles[i]?.failures.map((f) => f.code).sort(), ['DIGEST_MISMATCH', 'PREV_MISMATCH'])
 })
 
-test('prev: a cycle finalized after the next one was posted is not its prev (strict rule with chain positions)', () => {
+test('prev rule: the highest cycle below finalized before this cycle\'s distribution opened (no race with later finalizations)', () => {
   const dist = (n: number) => ({ merkleRoot: hex32(n), listCid: hex32(n + 1) })
   const subs = [{ node: addr(1), root: hex32(5) }]
   const h0 = buildScaleHead({ task: TASK, cycle: 0, prev: null, submissions: subs, distribution: dist(1) })
-  // Cycle 2 was posted while cycle 1 was still open: its prev is cycle 0's head.
-  const h2 = buildScaleHead({ task: TASK, cycle: 2, prev: h0.cid, submissions: subs, distribution: dist(3) })
   const h1 = buildScaleHead({ task: TASK, cycle: 1, prev: h0.cid, submissions: subs, distribution: dist(2) })
-  const facts = (cycle: number, head: EncodedScaleHead, posted: bigint, finalized: bigint): ChainCycleFacts => ({
+  // Round length 100 s: cycle c's list opens at (c + 2) * 100. Cycle 1 was finalized at 410, after
+  // cycle 2's list opened (400) — even if that was before cycle 2's post landed (the race a
+  // "final when posted" rule has): cycle 2 links cycle 0, cycle 3 (opens 500) links cycle 2.
+  const h2 = buildScaleHead({ task: TASK, cycle: 2, prev: h0.cid, submissions: subs, distribution: dist(3) })
+  const h3 = buildScaleHead({ task: TASK, cycle: 3, prev: h2.cid, submissions: subs, distribution: dist(4) })
+  const facts = (cycle: number, head: EncodedScaleHead, finalizedTime: bigint): ChainCycleFacts => ({
     cycle,
     final: true,
     scaleHead: head.digest,
     submissions: subs,
     ...dist(cycle + 1),
-    postedAt: { block: posted, logIndex: 0 },
-    finalizedAt: { block: finalized, logIndex: 0 },
+    distributionOpensAt: BigInt(cycle + 2) * 100n,
+    finalizedTime,
   })
-  const chain = [facts(0, h0, 1n, 2n), facts(1, h1, 3n, 6n), facts(2, h2, 5n, 7n)]
-  assert.ok(verify([h0.bytes, h1.bytes, h2.bytes], chain).ok)
-  // Linking cycle 1 from cycle 2 would claim a head that was not final when cycle 2 was posted.
-  const h2Linked = buildScaleHead({ task: TASK, cycle: 2, prev: h1.cid, submissions: subs, distribution: dist(3) })
-  const report = verify([h0.bytes, h1.bytes, h2Linked.bytes], [chain[0], chain[1], facts(2, h2Linked, 5n, 7n)] as ChainCycleFacts[])
-  assert.deepEqual([...codes(report)], ['PREV_MISMATCH'])
-  // Without positions the rule is "the highest final anchored cycle below".
-  const loose = chain.map(({ postedAt: _p, finalizedAt: _f, ...rest }) => rest)
-  assert.deepEqual([...codes(verify([h0.bytes, h1.bytes, h2.bytes], loose))], ['PREV_MISMATCH'])
+  const chain = [facts(0, h0, 250n), facts(1, h1, 410n), facts(2, h2, 460n), facts(3, h3, 560n)]
+  assert.ok(verify([h0.bytes, h1.bytes, h2.bytes, h3.bytes], chain).ok)
+  // Linking cycle 1 from cycle 2 names a head finalized at or after the cutoff: PREV_MISMATCH.
+  for (const finalized of [400n, 410n]) {
+    const h2Linked = buildScaleHead({ task: TASK, cycle: 2, prev: h1.cid, submissions: subs, distribution: dist(3) })
+    const report = verify([h0.bytes, h1.bytes, h2Linked.bytes], [chain[0]!, facts(1, h1, finalized), facts(2, h2Linked, 460n)])
+    assert.deepEqual([...codes(report)], ['PREV_MISMATCH'])
+  }
+  // One second earlier (399 < 400) cycle 1 is the prev, and skipping it is the mismatch.
+  assert.deepEqual([...codes(verify([h0.bytes, h1.bytes, h2.bytes, h3.bytes], [chain[0]!, facts(1, h1, 399n), chain[2]!, chain[3]!]))], ['PREV_MISMATCH'])
+  // Without times the rule is "the highest final anchored cycle below" (loose): cycle 2 fails it.
+  const loose = chain.map(({ finalizedTime: _f, distributionOpensAt: _o, ...rest }) => rest)
+  assert.deepEqual([...codes(verify([h0.bytes, h1.bytes, h2.bytes, h3.bytes], loose))], ['PREV_MISMATCH'])
+  // expectedPrev itself: the cutoff is strict.
+  const anchored = [0, 1, 2].map((cycle) => ({ cycle, digest: hex32(cycle), finalizedTime: BigInt(cycle + 2) * 100n + 50n }))
+  assert.equal(expectedPrev(anchored, 3, 450n)?.cycle, 1)
+  assert.equal(expectedPrev(anchored, 3, 451n)?.cycle, 2)
+  assert.equal(expectedPrev(anchored, 1, 200n), undefined)
+  assert.equal(expectedPrev(anchored, 3)?.cycle, 2)
 })
 
 test('from/through bound the history that must be present; an empty history of an empty chain is ok', () => {

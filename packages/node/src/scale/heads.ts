@@ -1,19 +1,20 @@
 // SCALE heads in the node (docs/scale.md, issue 4). The distributor of a SCALE task builds the
-// cycle's head when it posts the list (prev = the head anchored for the highest cycle below that
-// is Final right now) and anchors its digest with postDistribution. Every node then keeps the head
+// cycle's head when it posts the list (prev = the head anchored for the highest cycle below whose
+// list was finalized before this cycle's distribution opened: @coop/protocol expectedPrev) and anchors its digest with postDistribution. Every node then keeps the head
 // of every Final cycle of its SCALE tasks: it rebuilds it from the chain alone (the accepted
 // roots, the final list, a previous anchored head), checks the digest against the anchor, and
 // only if that fails fetches it from the poster (`/coop/scale/head/1`). Heads are served over p2p
 // and HTTP (GET /api/tasks/:id/heads[/:cycle]) so any node or device can check its history.
 import { DistributionStatus, type Cycle } from '@coop/chain'
 import type { CoopHost, VerifiedMessage } from '@coop/p2p'
-import { buildScaleHead, decodeScaleHead, type EncodedScaleHead } from '@coop/protocol'
+import { buildScaleHead, decodeScaleHead, expectedPrev, type EncodedScaleHead } from '@coop/protocol'
 import type { Address, Hex } from 'viem'
 
 import type { NodeChain } from '../chain/client.ts'
 import { NodeError, errorMessage } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { isZero, requestNode, type TaskEnv } from '../roles/env.ts'
+import { acceptedSubmissions, finalizedTime } from './chain-facts.ts'
 import { ScaleState, type StoredHead } from './scale-state.ts'
 
 export const HEAD_PROTOCOL = 'scale/head/1'
@@ -21,30 +22,31 @@ export const HEAD_PROTOCOL = 'scale/head/1'
 const PREV_SCAN_LIMIT = 4_096
 /** Cycles the keeper looks at past its cursor per pass. */
 const KEEP_WINDOW = 16
-/** Earlier final heads tried as `prev` when rebuilding a head (the strict rule picks one of the last few). */
+/** Earlier final heads tried as `prev` when rebuilding a head (the prev rule picks one of the last few). */
 const PREV_CANDIDATES = 8
 
 type ChainReader = Pick<NodeChain, 'coop'>
-
-/** The accepted (not convicted) submissions of a cycle, as the chain states them. */
-export async function acceptedSubmissions(chain: ChainReader, taskId: bigint, cycle: bigint, submitters: readonly Address[]): Promise<{ node: Address; root: Hex }[]> {
-  const all = await Promise.all(submitters.map(async (node) => ({ node, submission: await chain.coop.getSubmission({ taskId, cycle, node }) })))
-  return all.filter((entry) => !entry.submission.convicted).map((entry) => ({ node: entry.node, root: entry.submission.root }))
-}
+type PrevReader = Pick<NodeChain, 'coop' | 'client' | 'addresses' | 'now'>
 
 /**
- * The digest of the head the chain has anchored for the highest cycle below `cycle` that is Final
- * now (null if none): from the node's kept heads, then the chain for the cycles above them.
+ * The digest of the head `cycle` must link (null if none), by the prev rule (@coop/protocol
+ * expectedPrev): the anchored head of the highest cycle below whose list was finalized in a block
+ * with timestamp < roundStart(cycle + 2), when `cycle`'s distribution opened. Read once chain
+ * time has reached that moment (no post lands earlier), so no later finalization changes it.
+ * Scans down from cycle − 1 (one getCycle each; a finalization time only for Final anchored ones).
  */
-export async function previousAnchoredHead(chain: ChainReader, scale: ScaleState, taskId: bigint, cycle: bigint): Promise<Hex | null> {
-  const id = taskId.toString()
-  const kept = scale.lastFinalHead(id, Number(cycle))
-  const floor = kept ? BigInt(kept.cycle) : cycle - BigInt(PREV_SCAN_LIMIT) - 1n
-  for (let c = cycle - 1n; c > floor && c >= 0n; c--) {
+export async function previousAnchoredHead(chain: PrevReader, taskId: bigint, cycle: bigint): Promise<Hex | null> {
+  const opensAt = await chain.coop.roundStart({ taskId, round: cycle + 2n })
+  const now = await chain.now()
+  if (now < opensAt) throw new NodeError('SCALE_HEAD_TOO_EARLY', `cycle ${cycle}'s head can be built once its distribution opens (${opensAt}, chain time ${now})`)
+  for (let c = cycle - 1n; c >= 0n && c >= cycle - BigInt(PREV_SCAN_LIMIT); c--) {
     const state = await chain.coop.getCycle({ taskId, cycle: c })
-    if (state.status === DistributionStatus.Final && !isZero(state.scaleHead)) return state.scaleHead
+    if (state.status !== DistributionStatus.Final || isZero(state.scaleHead)) continue
+    const time = await finalizedTime(chain.client, chain.addresses.taskManager, taskId, c)
+    const prev = expectedPrev([{ cycle: Number(c), digest: state.scaleHead, ...(time === undefined ? {} : { finalizedTime: time }) }], Number(cycle), opensAt)
+    if (prev) return prev.digest
   }
-  return kept ? kept.digest : null
+  return null
 }
 
 /**
@@ -54,8 +56,8 @@ export async function previousAnchoredHead(chain: ChainReader, scale: ScaleState
 export async function buildHeadForPost(env: TaskEnv, cycle: bigint, state: Cycle, list: { merkleRoot: Hex; listCid: Hex }): Promise<EncodedScaleHead> {
   const scale = new ScaleState(env.node.store)
   const [submissions, prev] = await Promise.all([
-    acceptedSubmissions(env.node.chain, env.taskId, cycle, state.submitters),
-    previousAnchoredHead(env.node.chain, scale, env.taskId, cycle),
+    acceptedSubmissions(env.node.chain.coop, env.taskId, cycle, state),
+    previousAnchoredHead(env.node.chain, env.taskId, cycle),
   ])
   const head = buildScaleHead({ task: env.taskId, cycle, prev, submissions, distribution: list })
   scale.putHead({ taskId: env.id, cycle: Number(cycle), digest: head.digest, cid: head.cid, prev: head.head.prev, bytes: head.bytes, status: 'built' })
@@ -77,10 +79,10 @@ function storeFinal(scale: ScaleState, taskId: string, head: EncodedScaleHead): 
 
 /**
  * The head anchored for a Final cycle, rebuilt from the chain: accepted roots and list from the
- * chain, prev among the last kept heads (the poster picked the newest Final one at its post).
+ * chain, prev among the last kept heads (the prev rule picks one of them, usually the newest).
  */
 export async function rebuildFinalHead(chain: ChainReader, scale: ScaleState, taskId: bigint, cycle: bigint, state: Cycle): Promise<EncodedScaleHead | undefined> {
-  const submissions = await acceptedSubmissions(chain, taskId, cycle, state.submitters)
+  const submissions = await acceptedSubmissions(chain.coop, taskId, cycle, state)
   const id = taskId.toString()
   const candidates: (string | null)[] = []
   for (let below = Number(cycle); candidates.length < PREV_CANDIDATES; ) {

@@ -222,12 +222,6 @@ export function headSubmissionRoot(head: ScaleHead, node: Address | string): Hex
 
 // ─── verification against the chain ──────────────────────────────────────────────────────────
 
-/** Where an event sits on the chain: compared by block, then log index. */
-export interface ChainPosition {
-  readonly block: bigint
-  readonly logIndex: number
-}
-
 /** What the chain says about one cycle of the task (read by the caller; this module does no IO). */
 export interface ChainCycleFacts {
   readonly cycle: number | bigint
@@ -239,10 +233,10 @@ export interface ChainCycleFacts {
   readonly submissions: readonly { readonly node: Address | string; readonly root: Hex | string }[]
   readonly merkleRoot: Hex
   readonly listCid: Hex
-  /** DistributionPosted of the list that became final (enables the strict prev rule). */
-  readonly postedAt?: ChainPosition
-  /** DistributionFinalized of the cycle. */
-  readonly finalizedAt?: ChainPosition
+  /** Timestamp of the block holding the cycle's DistributionFinalized (enables the strict prev rule). */
+  readonly finalizedTime?: bigint
+  /** roundStart(cycle + 2): the earliest time any list of this cycle can be posted (the prev cutoff). */
+  readonly distributionOpensAt?: bigint
 }
 
 export type HeadCheckCode =
@@ -251,7 +245,7 @@ export type HeadCheckCode =
   | 'OUT_OF_ORDER' // heads are not in strictly increasing cycle order (reordered or duplicated)
   | 'NOT_ANCHORED' // the chain has no final head for this cycle
   | 'DIGEST_MISMATCH' // the head's digest is not the one anchored for its cycle
-  | 'PREV_MISMATCH' // prev is not the head anchored before this one
+  | 'PREV_MISMATCH' // prev is not the head the prev rule names (see expectedPrev)
   | 'SUBMISSIONS_MISMATCH' // a missing, extra or altered accepted submission
   | 'DISTRIBUTION_MISMATCH' // merkleRoot or listCid differ from the final list
   | 'MISSING_HEAD' // a cycle with an anchored final head is not in the history (gap)
@@ -280,26 +274,29 @@ export interface VerifyHeadChainOptions {
 }
 
 const ZERO32 = `0x${'00'.repeat(32)}`
-const before = (a: ChainPosition, b: ChainPosition): boolean => a.block < b.block || (a.block === b.block && a.logIndex < b.logIndex)
-
 export interface AnchoredCycle {
   cycle: number
   digest: Hex
-  facts: ChainCycleFacts
+  /** Timestamp of the block that finalized the cycle's list (undefined = unknown). */
+  finalizedTime?: bigint
 }
 
 /**
- * The head a node must link as `prev` when it posts `cycle`'s list: the anchored head of the
- * highest cycle below `cycle` that is final. With positions known, only cycles finalized before
- * the post count (a cycle finalized later could not have been linked); without them, any final
- * cycle below counts (weaker, still chain-only).
+ * The prev rule: the head `cycle` links is the anchored head of the highest cycle below it whose
+ * list was finalized in a block with timestamp < `opensAt` = roundStart(cycle + 2), the moment the
+ * contract first lets any list of `cycle` be posted (DistributionNotOpen before). The cutoff lies
+ * before every post of the cycle, and block timestamps never decrease, so once the chain has
+ * reached `opensAt` no later block can change the answer: the poster can always compute it (it
+ * cannot post earlier anyway) and the verifier checks it from events alone, however many cycles
+ * finalize between the poster's read and its post landing. A cycle finalized at or after the
+ * cutoff is skipped (it is linked by a later head). Without times (`opensAt` or a candidate's
+ * `finalizedTime` undefined) every final cycle below counts: a weaker, loose check.
  */
-export function expectedPrev(anchored: readonly AnchoredCycle[], cycle: number, postedAt?: ChainPosition): AnchoredCycle | undefined {
-  let best: AnchoredCycle | undefined
+export function expectedPrev<T extends AnchoredCycle>(anchored: readonly T[], cycle: number, opensAt?: bigint): T | undefined {
+  let best: T | undefined
   for (const entry of anchored) {
     if (entry.cycle >= cycle) continue
-    const finalizedAt = entry.facts.finalizedAt
-    if (postedAt !== undefined && finalizedAt !== undefined && !before(finalizedAt, postedAt)) continue
+    if (opensAt !== undefined && entry.finalizedTime !== undefined && entry.finalizedTime >= opensAt) continue
     if (best === undefined || entry.cycle > best.cycle) best = entry
   }
   return best
@@ -315,9 +312,9 @@ export function verifyHeadChain(heads: readonly Uint8Array[], chain: readonly Ch
   const task = taskString(options.task)
   const factsByCycle = new Map<number, ChainCycleFacts>()
   for (const facts of chain) factsByCycle.set(cycleNumber(facts.cycle), facts)
-  const anchored: AnchoredCycle[] = [...factsByCycle.entries()]
+  const anchored = [...factsByCycle.entries()]
     .filter(([, facts]) => facts.final && typeof facts.scaleHead === 'string' && facts.scaleHead.toLowerCase() !== ZERO32)
-    .map(([cycle, facts]) => ({ cycle, digest: facts.scaleHead.toLowerCase() as Hex, facts }))
+    .map(([cycle, facts]) => ({ cycle, digest: facts.scaleHead.toLowerCase() as Hex, ...(facts.finalizedTime === undefined ? {} : { finalizedTime: facts.finalizedTime }) }))
     .sort((a, b) => a.cycle - b.cycle)
 
   const checks: HeadCheck[] = []
@@ -344,10 +341,10 @@ export function verifyHeadChain(heads: readonly Uint8Array[], chain: readonly Ch
       fail('NOT_ANCHORED', `the chain has no final head for cycle ${head.cycle}`)
     } else {
       if (anchor.digest !== digest) fail('DIGEST_MISMATCH', `digest ${digest} ≠ anchored ${anchor.digest}`)
-      const expected = expectedPrev(anchored, head.cycle, facts.postedAt)
+      const expected = expectedPrev(anchored, head.cycle, facts.distributionOpensAt)
       const expectedCid = expected === undefined ? null : scaleHeadCidFromDigest(expected.digest)
       if (head.prev !== expectedCid) {
-        fail('PREV_MISMATCH', `prev ${head.prev ?? 'null'} ≠ ${expectedCid ?? 'null'} (the head anchored for ${expected ? `cycle ${expected.cycle}` : 'no earlier cycle'})`)
+        fail('PREV_MISMATCH', `prev ${head.prev ?? 'null'} ≠ ${expectedCid ?? 'null'} (the head of ${expected ? `cycle ${expected.cycle}` : 'no earlier cycle'}: the highest cycle below finalized before this cycle's distribution opened)`)
       }
       const want = new Map<string, string>()
       for (const s of facts.submissions) want.set(getAddress(String(s.node).toLowerCase()), String(s.root).toLowerCase())
