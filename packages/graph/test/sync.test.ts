@@ -3,6 +3,9 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 
+import { createCoopHost } from '@coop/p2p'
+import { generatePrivateKey } from 'viem/accounts'
+
 import { startGraphRelay } from '../src/relay.ts'
 import type { Graph } from '../src/types.ts'
 import { dialGraphOverLibp2p, serveGraphOverLibp2p } from '../src/wire/libp2p-stream.ts'
@@ -150,6 +153,55 @@ describe('Coop ↔ Coop over libp2p', () => {
     await wsPeer.mesh.put(one('bridge', 'ws', true, Date.now()))
     await waitFor('both writes everywhere', () => p2pPeer.store.value('bridge', 'ws') === true && wsPeer.store.value('bridge', 'p2p') === true)
     assert.ok(relay.mesh instanceof GraphMesh)
+  })
+})
+
+describe('Coop ↔ Coop over two Coop nodes’ hosts (CoopHost, @coop/p2p)', () => {
+  it('syncs both ways over /coop/graph/1.0.0, and resyncs after one host is stopped and started again', async () => {
+    const [hostA, hostB] = await Promise.all([createCoopHost({ privateKey: generatePrivateKey() }), createCoopHost({ privateKey: generatePrivateKey() })])
+    cleanups.push(() => hostA.stop(), () => hostB.stop())
+    const a = await coopPeer()
+    const b = await coopPeer()
+    cleanups.push(() => a.close(), () => b.close())
+    const service = await serveGraphOverLibp2p(hostA, a.mesh)
+    cleanups.push(() => service.close())
+    await a.mesh.put(bulk('a', 200, 10, Date.now() - 5_000))
+    await b.mesh.put(bulk('b', 200, 10, Date.now() - 5_000))
+    const link = dialGraphOverLibp2p(hostB, b.mesh, hostA.multiaddrs()[0]!, { backoff: { initialMs: 50, maxMs: 200 } })
+    cleanups.push(() => link.close())
+    await waitFor('initial sync between the hosts', () => sameGraph(a.store, b.store) && a.store.size === 20)
+    assert.equal(a.mesh.connectedPeers()[0]?.transport.kind, 'libp2p')
+
+    // Partition: B's host goes down; both sides keep writing.
+    await waitFor('acks', () => b.mesh.linkStates().every((state) => state.unacknowledged === 0))
+    await hostB.stop()
+    await waitFor('stream gone on both sides', () => a.mesh.connectedPeers().length === 0 && b.mesh.connectedPeers().length === 0)
+    await a.mesh.put(one('partition', 'x', 'from-a', Date.now()))
+    await b.mesh.put(one('partition', 'y', 'from-b', Date.now()))
+    await new Promise((resolve) => setTimeout(resolve, 300)) // redials fail while the host is stopped (DIAL_FAILED), with backoff
+    assert.equal(a.store.value('partition', 'y'), undefined)
+    assert.equal(b.store.value('partition', 'x'), undefined)
+
+    const sentBefore = b.mesh.totals.keysOut
+    const receivedBefore = b.mesh.totals.keysIn
+    await hostB.start()
+    await waitFor('resync after the host restarted', () => a.store.value('partition', 'y') === 'from-b' && b.store.value('partition', 'x') === 'from-a', 20_000)
+    assert.equal(b.mesh.totals.keysOut - sentBefore, 1, 'B resends only the key written during the partition')
+    assert.equal(b.mesh.totals.keysIn - receivedBefore, 1, 'A resends only the key written during the partition')
+    assert.ok(sameGraph(a.store, b.store))
+
+    // And live again both ways.
+    await a.mesh.put(one('live', 'x', 1, Date.now()))
+    await b.mesh.put(one('live', 'y', 2, Date.now()))
+    await waitFor('live writes after the resync', () => a.store.value('live', 'y') === 2 && b.store.value('live', 'x') === 1)
+  })
+
+  it('dialStream refuses while the host is stopped and when the peer does not serve the protocol (typed DIAL_FAILED)', async () => {
+    const [hostA, hostB] = await Promise.all([createCoopHost({ privateKey: generatePrivateKey() }), createCoopHost({ privateKey: generatePrivateKey(), start: false })])
+    cleanups.push(() => hostA.stop(), () => hostB.stop())
+    await assert.rejects(hostB.dialStream(hostA.multiaddrs()[0]!, '/coop/graph/1.0.0'), { code: 'DIAL_FAILED' })
+    await hostB.start()
+    await assert.rejects(hostB.dialStream(hostA.multiaddrs()[0]!, '/coop/graph/1.0.0'), { code: 'DIAL_FAILED' })
   })
 })
 

@@ -4,6 +4,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
+import type { Stream, StreamHandler } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
@@ -12,7 +13,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 
 import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_MAX_MESSAGE_BYTES, isPrivateKey, type VerifiedMessage } from './envelope.ts'
 import { P2pError } from './errors.ts'
-import { Counters, silentLogger, type P2pLogger, type P2pStats } from './internal.ts'
+import { Counters, silentLogger, toProtocolId, type P2pLogger, type P2pStats } from './internal.ts'
 import { loadOrCreatePeerKey } from './peer-key.ts'
 import { bootstrapDialer, type BootstrapService } from './services/bootstrap.ts'
 import { coopGossip, type GossipService } from './services/gossip.ts'
@@ -45,6 +46,14 @@ export type CoopHostOptions = {
 }
 
 export type RequestHandler = (request: VerifiedMessage) => Promise<unknown>
+/** Raw stream handler (libp2p's): the stream is the handler's to read, write and close. */
+export type RawStreamHandler = StreamHandler
+export type RawStreamHandlerOptions = {
+  /** Concurrent inbound streams of this protocol per connection (libp2p default 32). */
+  maxInboundStreams?: number
+  /** Concurrent outbound streams of this protocol per connection (libp2p default 64). */
+  maxOutboundStreams?: number
+}
 export type GossipHandler = (message: VerifiedMessage) => void
 
 export interface CoopHost {
@@ -64,6 +73,21 @@ export interface CoopHost {
   request(peerMultiaddr: string, protocol: string, body: unknown, options?: RequestOptions): Promise<VerifiedMessage>
   subscribe(topic: string, handler: GossipHandler): void
   publish(topic: string, body: unknown): Promise<void>
+  /**
+   * Serves a raw stream protocol `/coop/<protocol>` (for protocols with their own framing and
+   * long-lived streams, e.g. the graph's `/coop/graph/1.0.0`): no envelopes, no signatures — the
+   * connection is noise-authenticated. The handler stays registered across stop()/start(); streams
+   * open at stop() are closed by it. Throws if the protocol is already handled.
+   */
+  handleStream(protocol: string, handler: RawStreamHandler, options?: RawStreamHandlerOptions): Promise<void>
+  /** Stops serving a protocol registered with handleStream (open streams are left to their handler). */
+  unhandleStream(protocol: string): Promise<void>
+  /**
+   * Opens a raw stream of `/coop/<protocol>` to the peer (a multiaddr with `/p2p/<peerId>`), reusing a
+   * connection if there is one. DIAL_FAILED when the host is stopped, the peer is unreachable or does
+   * not speak the protocol, or `signal`/the request timeout fires first.
+   */
+  dialStream(peerMultiaddr: string, protocol: string, options?: { signal?: AbortSignal }): Promise<Stream>
   stats(): P2pStats
 }
 
@@ -140,6 +164,33 @@ export async function createCoopHost(options: CoopHostOptions): Promise<CoopHost
     request: (target, protocol, body, requestOptions) => libp2p.services.requests.request(target, protocol, body, requestOptions),
     subscribe: (topic, handler) => libp2p.services.gossip.subscribe(topic, handler),
     publish: (topic, body) => libp2p.services.gossip.publish(topic, body),
+    async handleStream(protocol, handler, streamOptions = {}) {
+      const id = toProtocolId(protocol)
+      await libp2p.handle(id, handler, {
+        ...(streamOptions.maxInboundStreams === undefined ? {} : { maxInboundStreams: streamOptions.maxInboundStreams }),
+        ...(streamOptions.maxOutboundStreams === undefined ? {} : { maxOutboundStreams: streamOptions.maxOutboundStreams }),
+      })
+    },
+    async unhandleStream(protocol) {
+      await libp2p.unhandle(toProtocolId(protocol))
+    },
+    async dialStream(target, protocol, dialOptions = {}) {
+      const id = toProtocolId(protocol)
+      if (libp2p.status !== 'started') throw new P2pError('DIAL_FAILED', 'the host is not started', { details: { target: String(target), protocol: id } })
+      let address: Multiaddr
+      try {
+        address = multiaddr(target)
+      } catch (cause) {
+        throw new P2pError('DIAL_FAILED', 'invalid multiaddr', { details: { target: String(target) }, cause })
+      }
+      const timeout = AbortSignal.timeout(timeoutMs)
+      const signal = dialOptions.signal === undefined ? timeout : AbortSignal.any([dialOptions.signal, timeout])
+      try {
+        return await libp2p.dialProtocol(address, id, { signal })
+      } catch (cause) {
+        throw new P2pError('DIAL_FAILED', 'could not open the stream', { details: { target, protocol: id }, cause })
+      }
+    },
     stats: () => counters.snapshot(),
   }
   if (options.start !== false) await host.start()

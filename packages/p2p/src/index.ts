@@ -5,6 +5,8 @@ export {
   type CoopHost,
   type CoopHostOptions,
   type GossipHandler,
+  type RawStreamHandler,
+  type RawStreamHandlerOptions,
   type RequestHandler,
 } from './host.ts'
 export {

@@ -20,6 +20,32 @@ export interface GraphLibp2pNode {
   dialProtocol(target: Multiaddr, protocol: string, options?: { signal?: AbortSignal }): Promise<Stream>
 }
 
+/** What we need from a Coop node's host (@coop/p2p CoopHost: its raw stream API). */
+export interface GraphStreamHost {
+  handleStream(protocol: string, handler: StreamHandler, options?: { maxInboundStreams?: number; maxOutboundStreams?: number }): Promise<void>
+  unhandleStream(protocol: string): Promise<void>
+  dialStream(peerMultiaddr: string, protocol: string, options?: { signal?: AbortSignal }): Promise<Stream>
+}
+
+/** A plain libp2p node or a CoopHost: both carry the graph protocol the same way. */
+export type GraphStreamNode = GraphLibp2pNode | GraphStreamHost
+
+function isStreamHost(node: GraphStreamNode): node is GraphStreamHost {
+  return typeof (node as Partial<GraphStreamHost>).dialStream === 'function'
+}
+
+function handleGraphProtocol(node: GraphStreamNode, handler: StreamHandler, options: { maxInboundStreams: number }): Promise<void> {
+  return isStreamHost(node) ? node.handleStream(GRAPH_PROTOCOL, handler, options) : node.handle(GRAPH_PROTOCOL, handler, options)
+}
+
+function unhandleGraphProtocol(node: GraphStreamNode): Promise<void> {
+  return isStreamHost(node) ? node.unhandleStream(GRAPH_PROTOCOL) : node.unhandle(GRAPH_PROTOCOL)
+}
+
+function dialGraphProtocol(node: GraphStreamNode, target: Multiaddr, signal: AbortSignal): Promise<Stream> {
+  return isStreamHost(node) ? node.dialStream(target.toString(), GRAPH_PROTOCOL, { signal }) : node.dialProtocol(target, GRAPH_PROTOCOL, { signal })
+}
+
 export interface GraphLibp2pOptions {
   /** Heartbeat interval, ms (default 20 s; yamux drops streams idle for 120 s). */
   heartbeatMs?: number
@@ -27,11 +53,11 @@ export interface GraphLibp2pOptions {
   maxQueuedBytes?: number
 }
 
-/** Serves the graph protocol: every inbound stream becomes an inbound mesh peer. */
-export async function serveGraphOverLibp2p(node: GraphLibp2pNode, mesh: GraphMesh, options: GraphLibp2pOptions = {}): Promise<{ close(): Promise<void> }> {
+/** Serves the graph protocol on a libp2p node or a CoopHost: every inbound stream becomes an inbound mesh peer. */
+export async function serveGraphOverLibp2p(node: GraphStreamNode, mesh: GraphMesh, options: GraphLibp2pOptions = {}): Promise<{ close(): Promise<void> }> {
   const streams = new Set<Stream>()
-  await node.handle(
-    GRAPH_PROTOCOL,
+  await handleGraphProtocol(
+    node,
     (stream: Stream, _connection: Connection) => {
       if (mesh.closed) {
         stream.abort(new Error('graph service closing'))
@@ -45,7 +71,7 @@ export async function serveGraphOverLibp2p(node: GraphLibp2pNode, mesh: GraphMes
   )
   return {
     async close() {
-      await node.unhandle(GRAPH_PROTOCOL)
+      await unhandleGraphProtocol(node)
       for (const stream of streams) stream.abort(new Error('graph service closing'))
     },
   }
@@ -59,8 +85,8 @@ export interface GraphLibp2pPeerOptions extends GraphLibp2pOptions {
 
 export type GraphLibp2pPeer = KeepConnected<MeshPeer> & { readonly target: string }
 
-/** Opens (and keeps re-opening) the graph stream to `target` (a multiaddr with /p2p/<peer id>). */
-export function dialGraphOverLibp2p(node: GraphLibp2pNode, mesh: GraphMesh, target: string | Multiaddr, options: GraphLibp2pPeerOptions = {}): GraphLibp2pPeer {
+/** Opens (and keeps re-opening, e.g. after either host was stopped and started) the graph stream to `target` (a multiaddr with /p2p/<peer id>). */
+export function dialGraphOverLibp2p(node: GraphStreamNode, mesh: GraphMesh, target: string | Multiaddr, options: GraphLibp2pPeerOptions = {}): GraphLibp2pPeer {
   const address = typeof target === 'string' ? multiaddr(target) : target
   const remote = address.toString()
   const keeper = new KeepConnected<MeshPeer>(
@@ -68,7 +94,7 @@ export function dialGraphOverLibp2p(node: GraphLibp2pNode, mesh: GraphMesh, targ
       if (mesh.closed) throw new GraphError('CLOSED', 'The mesh is closed')
       let stream: Stream
       try {
-        stream = await node.dialProtocol(address, GRAPH_PROTOCOL, { signal: AbortSignal.timeout(options.dialTimeoutMs ?? 10_000) })
+        stream = await dialGraphProtocol(node, address, AbortSignal.timeout(options.dialTimeoutMs ?? 10_000))
       } catch (cause) {
         throw new GraphError('UNREACHABLE', 'could not open the graph stream', { details: { target: remote }, cause })
       }
