@@ -1,5 +1,6 @@
-// The devnet end to end: 5 node processes, both example tasks, ≥ 6 finalized rounds. The cheater
-// (node-3, from round 3) is caught and slashed, honest nodes never are and all earn rewards, every
+// The devnet end to end: 5 node processes, the three example tasks, ≥ 6 finalized rounds. The cheater
+// (node-3, from round 3) is caught and slashed (in sensor-log by a fisherman's leaf sampling, with
+// the cheater's signed leaf answer as evidence), honest nodes never are and all earn rewards, every
 // node is audited in 100% of its submissions while paying dues and less often afterwards; and the
 // devnet's dashboard, opened in headless Chromium while the network runs, shows the 5 nodes with the
 // cheater flagged (screenshot in test/artifacts/).
@@ -9,7 +10,10 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 
 import { coopActions, createCoopPublicClient, liveAnvilCount } from '@coop/chain'
-import type { Address } from 'viem'
+import { cidFromDigest } from '@coop/node'
+import { verifyEnvelope } from '@coop/p2p'
+import { createContentStore, decodeValue } from '@coop/sdk'
+import type { Address, Hex } from 'viem'
 
 import { startDevnet, type Devnet } from '../src/devnet/devnet.ts'
 import { liveNodeProcessCount } from '../src/devnet/processes.ts'
@@ -131,6 +135,44 @@ test(`devnet: 5 nodes, ${ROUNDS} finalized rounds, the cheater caught, honest no
     t.diagnostic(`honest submissions after dues: ${laterSampled}/${laterTotal} sampled`)
     assert.ok(laterTotal >= 4, `too few post-dues submissions to compare (${laterTotal})`)
     assert.ok(laterSampled < laterTotal, 'honest nodes were still audited every round after their dues')
+
+    // ── the fisherman flow on sensor-log (SCALE, issue 4): leaf sampling convicted the cheater ──
+    const sensorTask = devnet.tasks.find((task) => task.name === 'sensor-log')
+    assert.ok(sensorTask, 'the devnet runs the sensor-log task')
+    const sensorAudits = devnet.view.audits(sensorTask.taskId).filter((audit) => audit.kind === 'submission')
+    const upheld = sensorAudits.filter((audit) => audit.upheld)
+    assert.ok(upheld.length >= 1, `no upheld leaf-sampling audit in sensor-log (${sensorAudits.length} raised)`)
+    for (const audit of upheld) {
+      assert.equal(audit.accused, cheater.address, `sensor-log audit #${audit.auditId} convicted ${audit.accused}, not the cheater`)
+      assert.ok(audit.slashed !== null && audit.slashed.node === cheater.address && audit.slashed.amount > 0n, `sensor-log audit #${audit.auditId}: the cheater was not slashed`)
+    }
+    for (const node of devnet.nodes.filter((entry) => entry.behaviour === 'honest')) {
+      assert.ok(!devnet.view.nodes(sensorTask.taskId).find((state) => state.address === node.address)?.convicted, `${node.name} convicted in sensor-log`)
+    }
+    // The evidence on-chain is a fisherman's: the cheater's own signed leaf answer (or, for
+    // silence, the auditor's signed request), read from the accuser's content store.
+    const audit = upheld[0]!
+    const accuser = devnet.nodes.find((node) => node.address === audit.accuser)!
+    const submission = await client.getSubmission({ taskId: sensorTask.taskId, cycle: audit.cycle, node: cheater.address as Address })
+    const evidenceBytes = await createContentStore(join(accuser.dataDir, 'content')).getBlock(cidFromDigest(audit.evidenceCid as Hex, 0x71))
+    assert.ok(evidenceBytes, `the evidence of audit #${audit.auditId} is not in ${accuser.name}'s content store`)
+    const evidence = decodeValue(evidenceBytes) as Record<string, unknown>
+    assert.match(String(evidence.type), /^coop\/evidence\/scale-leaf-(invalid|audit-failed|no-answer)\/1$/)
+    assert.equal(String(evidence.accused).toLowerCase(), cheater.address.toLowerCase())
+    assert.equal(String(evidence.onchainRoot).toLowerCase(), submission.root.toLowerCase())
+    if (evidence.response instanceof Uint8Array) {
+      const answer = await verifyEnvelope(evidence.response, { maxClockSkewMs: Number.POSITIVE_INFINITY })
+      assert.equal(answer.from, cheater.address, 'the leaf answer in the evidence is not signed by the cheater')
+      const body = answer.body as { cycle: number; root: Uint8Array | string; index: number }
+      assert.equal(body.cycle, Number(audit.cycle))
+      assert.equal(body.index, evidence.index)
+    } else {
+      assert.ok(evidence.request instanceof Uint8Array, 'no-answer evidence without the signed request')
+      const request = await verifyEnvelope(evidence.request, { maxClockSkewMs: Number.POSITIVE_INFINITY })
+      assert.equal(request.from, accuser.address, 'the unanswered request is not signed by the auditor')
+    }
+    const others = sensorAudits.filter((entry) => !entry.upheld).map((entry) => `#${entry.auditId} ${entry.status} vs ${devnet.nodes.find((node) => node.address === entry.accused)?.name}`)
+    t.diagnostic(`sensor-log: ${upheld.length} upheld leaf-sampling audit(s) of ${sensorAudits.length} (others: ${others.join(', ') || 'none'}); evidence ${String(evidence.type)} (index ${String(evidence.index)})`)
   } finally {
     await devnet.stop()
   }

@@ -4,6 +4,7 @@
 // sealing turns late payloads away; leaf proofs over HTTP verify against the submitted root.
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { readdir } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -101,13 +102,21 @@ describe('device ingest endpoint', () => {
       assert.equal(second.body.position, 1)
 
       const stored = () => node.rounds.payloadCount('3', round)
+      // Everything a payload could leave behind, in any task or round: payload rows, the devices'
+      // replay watermarks, and the blocks in the content store.
+      const storage = async () => ({
+        payloads: node.state.db.prepare('SELECT * FROM scale_payloads ORDER BY task_id, cycle, position').all(),
+        devices: node.state.db.prepare('SELECT * FROM scale_devices ORDER BY 1, 2').all(),
+        blocks: (await readdir(join(dir, 'a', 'content'), { recursive: true }).catch(() => [] as string[])).sort(),
+      })
       const expectError = async (what: string, answer: Promise<{ status: number; body: { error?: { code: string } } }>, status: number, code: string) => {
-        const before = stored()
+        const before = await storage()
         const { status: got, body } = await answer
         assert.equal(got, status, `${what}: ${JSON.stringify(body)}`)
         assert.equal(body.error?.code, code, what)
-        assert.equal(stored(), before, `${what}: nothing stored`)
+        assert.deepEqual(await storage(), before, `${what}: nothing stored`)
       }
+      assert.equal((await storage()).payloads.length, 2, 'the storage snapshot sees the accepted payloads')
       const big = signDevicePayload(edKey, 'ed25519', { taskId: '3', round, seq: 2, body: new Uint8Array(4000) })
       await expectError('too large', node.post(big.bytes), 413, 'TOO_LARGE')
       await expectError('not cbor', node.post(new Uint8Array([0xff, 0x00, 0x13])), 400, 'MALFORMED')

@@ -12,7 +12,7 @@
 //                          → { taskId, cycle, node, root, leafCount, holder, stored: boolean } (signed: the ack)
 //   /coop/scale/blocks/1   { cids: [cid…] (≤ 512) } → { blocks: [{ cid, bytes }] } (the ones held)
 import type { CoopHost, VerifiedMessage } from '@coop/p2p'
-import { rankReplicas } from '@coop/protocol'
+import { rankReplicas, roundDagInterior, splitPoint } from '@coop/protocol'
 import type { ContentStore } from '@coop/sdk'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
@@ -61,22 +61,6 @@ export interface ReplicationOptions {
 type Staged = { root: string; leafCount: number; blocks: Map<string, Uint8Array>; bytes: number; nextPart: number; touched: number }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
-
-function splitPoint(n: number): number {
-  let k = 1
-  while (k * 2 < n) k *= 2
-  return k
-}
-
-function interiorOf(bytes: Uint8Array): { l: CID; r: CID; n: number } | undefined {
-  try {
-    const value = dagCbor.decode(bytes) as Record<string, unknown>
-    const l = CID.asCID(value?.l)
-    const r = CID.asCID(value?.r)
-    if (l && r && typeof value.n === 'number') return { l, r, n: value.n }
-  } catch {}
-  return undefined
-}
 
 /** Whether `bytes` hash (sha2-256) to the CIDv1 `cid`; false for anything that is not such a CID. */
 function hashesTo(cid: string, bytes: Uint8Array): boolean {
@@ -191,7 +175,7 @@ export class Replication {
     this.stagedBytes -= entry.bytes
     // The root block states the leaf count (a one-leaf DAG's root is the leaf): check it first.
     const rootBlock = entry.blocks.get(entry.root)
-    const stated = rootBlock === undefined ? undefined : root.code === dagCbor.code ? (interiorOf(rootBlock)?.n ?? 1) : 1
+    const stated = rootBlock === undefined ? undefined : root.code === dagCbor.code ? (roundDagInterior(rootBlock)?.n ?? 1) : 1
     if (stated !== leafCount) throw new NodeError('REPLICA_REJECTED', 'the DAG does not have the announced leaf count', { details: { leafCount, stated: stated ?? null } })
     // importRound walks the DAG from the root (every block present, shapes right) before it writes anything.
     const record = await this.options.rounds.importRound({ taskId: id, cycle, node: owner, root: entry.root, blocks: entry.blocks })
@@ -352,7 +336,7 @@ export class Replication {
       for (const entry of level) {
         if (entry.n === 1) continue
         const bytes = await content.getBlock(entry.cid.toString())
-        const node = bytes ? interiorOf(bytes) : undefined
+        const node = bytes ? roundDagInterior(bytes) : undefined
         if (!node || node.n !== entry.n) throw new NodeError('SCALE_NOT_FOUND', 'an interior block of a held round does not match its shape', { details: { cid: entry.cid.toString() } })
         const k = splitPoint(entry.n)
         next.push({ cid: node.l, n: k }, { cid: node.r, n: entry.n - k })

@@ -52,6 +52,8 @@ import {
   type RoundDag,
   buildRoundDag,
   inclusionProof,
+  roundDagInterior,
+  splitPoint,
   verifyInclusion,
 } from '@coop/protocol'
 import type { ContentStore } from '@coop/sdk'
@@ -133,24 +135,6 @@ export function isRoundStoreError(error: unknown, code?: RoundStoreErrorCode): e
 }
 
 type Row = Record<string, unknown>
-
-/** A round DAG's interior block: { l, r, n }. */
-function decodeInterior(bytes: Uint8Array): { l: CID; r: CID; n: number } | undefined {
-  try {
-    const value = dagCbor.decode(bytes) as Record<string, unknown>
-    const l = CID.asCID(value?.l)
-    const r = CID.asCID(value?.r)
-    if (l && r && typeof value.n === 'number') return { l, r, n: value.n }
-  } catch {}
-  return undefined
-}
-
-/** Largest power of two strictly below n (n ≥ 2): the round DAG's split (RFC 6962 shape). */
-function splitPoint(n: number): number {
-  let k = 1
-  while (k * 2 < n) k *= 2
-  return k
-}
 
 export class RoundStore {
   readonly self: Address
@@ -323,14 +307,14 @@ export class RoundStore {
         leafCids.push(key)
         return
       }
-      const node = cid.code === dagCbor.code ? decodeInterior(bytes) : undefined
+      const node = cid.code === dagCbor.code ? roundDagInterior(bytes) : undefined
       if (!node || node.n !== n) throw new RoundStoreError('BAD_ROUND', 'interior block does not match the DAG shape', { cid: key, n })
       const k = splitPoint(n)
       walk(node.l, k)
       walk(node.r, n - k)
     }
     const rootBytes = blocks.get(rootCid.toString())
-    const rootNode = rootBytes && rootCid.code === dagCbor.code ? decodeInterior(rootBytes) : undefined
+    const rootNode = rootBytes && rootCid.code === dagCbor.code ? roundDagInterior(rootBytes) : undefined
     const size = rootNode && Number.isSafeInteger(rootNode.n) && rootNode.n >= 2 && rootNode.n <= MAX_DAG_LEAVES ? rootNode.n : 1
     walk(rootCid, size)
     const dag: RoundDag = { root: rootCid.toString(), digest: bytesToHex(rootCid.multihash.digest), blocks: used, leafCids, size }
@@ -398,7 +382,7 @@ export class RoundStore {
     while (n > 1) {
       const bytes = await this.block(cid)
       blocks.set(cid, bytes)
-      const interior = decodeInterior(bytes)
+      const interior = roundDagInterior(bytes)
       if (!interior || interior.n !== n) throw new RoundStoreError('BAD_ROUND', 'stored interior block does not match the round', { cid, n })
       const k = splitPoint(n)
       if (index < lo + k) {

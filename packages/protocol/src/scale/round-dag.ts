@@ -42,14 +42,16 @@ export interface InclusionProof {
   readonly path: ReadonlyArray<{ readonly block: Uint8Array }>
 }
 
-interface InteriorNode {
+/** An interior block of a round DAG: the left and right subtrees and the number of leaves below. */
+export interface RoundDagInterior {
   l: CID
   r: CID
   n: number
 }
+type InteriorNode = RoundDagInterior
 
-/** Largest power of two strictly below n (n ≥ 2). */
-function splitPoint(n: number): number {
+/** Largest power of two strictly below n (n ≥ 2): where a round DAG splits n leaves (RFC 6962 shape). */
+export function splitPoint(n: number): number {
   let k = 1
   while (k * 2 < n) k *= 2
   return k
@@ -139,6 +141,15 @@ function decodeInterior(block: unknown, step: number): InteriorNode {
     throw scaleError('MALFORMED', 'proof block is not canonical dag-cbor', { step })
   }
   return { l: l2, r: r2, n }
+}
+
+/** `block` as a round DAG interior node (canonical dag-cbor { l, r, n }), or undefined for anything else (a leaf). */
+export function roundDagInterior(block: Uint8Array): RoundDagInterior | undefined {
+  try {
+    return decodeInterior(block, 0)
+  } catch {
+    return undefined
+  }
 }
 
 /** The interior blocks from leaf `index` up to the root, read from `dag.blocks`. */
