@@ -15,6 +15,7 @@ import { pino } from 'pino'
 import { type Address, type Hex, getAddress } from 'viem'
 
 import type { NodeError } from '../src/errors.ts'
+import { acceptedSubmissions } from '../src/scale/chain-facts.ts'
 import { keepHeads, previousAnchoredHead } from '../src/scale/heads.ts'
 import { ScaleState } from '../src/scale/scale-state.ts'
 import { openState } from '../src/state/store.ts'
@@ -164,4 +165,32 @@ test('a head the node cannot rebuild is fetched, checked against the anchor, and
     state.close()
     rmSync(dir, { recursive: true, force: true })
   }
+})
+
+test('a head lists batched submitters like direct ones (roots from their batch), never convicted ones', async () => {
+  const [direct, batched, convicted] = nodes as [Address, Address, Address]
+  const zero = ZERO
+  const coop = {
+    async getCycleSubmitters() {
+      return {
+        submitters: [
+          { node: direct, batch: undefined },
+          { node: batched, batch: { entry: { root: hex32(22) } } }, // not materialized: no Submission record yet
+          { node: convicted, batch: { entry: { root: hex32(33) } } },
+        ],
+      }
+    },
+    async getSubmission({ node }: { node: Address }) {
+      if (node === direct) return { root: hex32(11), convicted: false }
+      if (node === convicted) return { root: hex32(33), convicted: true }
+      return { root: zero, convicted: false }
+    },
+  }
+  assert.deepEqual(await acceptedSubmissions(coop, TASK, 3n, { submitters: [direct], batchCount: 2 }), [
+    { node: direct, root: hex32(11) },
+    { node: batched, root: hex32(22) },
+  ])
+  // Without batches only the direct submitters are read (no getCycleSubmitters call).
+  const directOnly = { ...coop, getCycleSubmitters: async () => assert.fail('no batches: not called') }
+  assert.deepEqual(await acceptedSubmissions(directOnly, TASK, 3n, { submitters: [direct, convicted], batchCount: 0 }), [{ node: direct, root: hex32(11) }])
 })
