@@ -4,7 +4,9 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 
 import { GraphStore } from './graph-store.ts'
+import type { RelayPolicy } from './trust/relay-policy.ts'
 import type { GraphStoreOptions } from './types.ts'
+import { admitSignedUserWrites, admitTrustedWrites, gateWrites } from './wire/admission.ts'
 import { GraphMesh, type GraphMeshOptions } from './wire/mesh.ts'
 import type { BackoffOptions } from './wire/reconnect.ts'
 import { connectGraphWebSocket, type GraphWebSocketPeer } from './wire/websocket-client.ts'
@@ -21,8 +23,24 @@ export interface GraphRelayOptions {
   peers?: string[]
   /** SQLite file for the graph; absent: in memory. */
   storePath?: string
-  /** Further store options (clock, verify, limits …). */
+  /**
+   * Further store options (clock, limits …). `verify` replaces the relay's own check of in-process
+   * writes (by default sea.userGraphVerifier(); writes from peers are checked by the mesh either way).
+   */
   store?: Omit<GraphStoreOptions, 'path'>
+  /**
+   * Default true: writes to user graphs (`~pub` souls, alias lists, content-addressed souls) are
+   * stored only when verifiably signed (SEA); a forged or unsigned one is refused with an err ack
+   * (BAD_SIGNATURE) naming it, the rest of the put stored. `false` turns this off (like gun without
+   * SEA) — for tests of the raw wire only.
+   */
+  verifyUserGraphs?: boolean
+  /**
+   * Trust relay (seed 004 §4.3): store — and so relay — only writes signed by keys whose weighted
+   * trust is at least `minWeight` (public data only with `relayPublic`). Refused keys get an err ack
+   * (UNTRUSTED, or BAD_SIGNATURE for forgeries) naming them; the allowed part is stored and passed on.
+   */
+  trust?: RelayPolicy
   /** Mesh options (limits, strikes …). */
   mesh?: Omit<GraphMeshOptions, 'store'>
   backoff?: BackoffOptions
@@ -43,11 +61,21 @@ export interface GraphRelay {
 }
 
 export async function startGraphRelay(options: GraphRelayOptions = {}): Promise<GraphRelay> {
-  const store = await GraphStore.open({ ...options.store, ...(options.storePath === undefined ? {} : { path: options.storePath }) })
+  // The mesh admits peers' writes (and names what it refuses in its acks); the store's verify lets
+  // those admitted deltas through unchecked and verifies any other put made on it in-process.
+  const gate =
+    options.trust !== undefined ? gateWrites(admitTrustedWrites(options.trust)) : options.verifyUserGraphs === false ? undefined : gateWrites(admitSignedUserWrites())
+  const verify = options.store?.verify ?? gate?.verify
+  const admit = options.mesh?.admit ?? gate?.admit
+  const store = await GraphStore.open({
+    ...options.store,
+    ...(verify === undefined ? {} : { verify }),
+    ...(options.storePath === undefined ? {} : { path: options.storePath }),
+  })
   // A durable relay keeps its mesh id across restarts: peers then know it still has what it acked
   // and resend only what changed while it was down. (An in-memory relay is a new peer every start.)
   const pid = options.mesh?.pid ?? (options.storePath === undefined ? undefined : loadOrCreatePid(`${options.storePath}.peer-id`))
-  const mesh = new GraphMesh({ ...options.mesh, store, ...(pid === undefined ? {} : { pid }) })
+  const mesh = new GraphMesh({ ...options.mesh, store, ...(pid === undefined ? {} : { pid }), ...(admit === undefined ? {} : { admit }) })
   let server: GraphWebSocketServer
   try {
     server = await listenGraphWebSocket({

@@ -11,7 +11,6 @@ import type { GraphError } from '../src/errors.ts'
 import { startGraphRelay, type GraphRelay } from '../src/relay.ts'
 import { pair } from '../src/sea/pair.ts'
 import { signUserDelta, userSoul } from '../src/sea/user-space.ts'
-import { userGraphVerifier } from '../src/sea/verify-user-delta.ts'
 import type { Graph } from '../src/types.ts'
 import { encodeLengthPrefixed } from '../src/wire/length-prefixed.ts'
 import { GRAPH_PROTOCOL, serveGraphOverLibp2p } from '../src/wire/libp2p-stream.ts'
@@ -69,7 +68,7 @@ describe('bad input over WebSocket', () => {
   const rejected: GraphError[] = []
 
   it('malformed JSON: dam "!" MALFORMED, connection kept', async () => {
-    relay = await startGraphRelay({ mesh: { limits: { maxFrameBytes: 64 * 1024 }, maxStrikes: 50 }, store: { verify: userGraphVerifier() } })
+    relay = await startGraphRelay({ mesh: { limits: { maxFrameBytes: 64 * 1024 }, maxStrikes: 50 } })
     cleanups.push(() => relay.close())
     relay.mesh.on('rejected', (_peer, error) => rejected.push(error))
     const client = await rawClient(relay.url)

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 
 import { GraphError } from '../errors.ts'
 import type { Graph, GraphNode, Soul, Value } from '../types.ts'
-import type { KeyLex, SoulQuery, WireAck, WireDam, WireGet, WireJson, WireMessage, WirePut } from './messages.ts'
+import type { KeyLex, SoulQuery, WireAck, WireDam, WireGet, WireJson, WireMessage, WirePut, WireRefusal } from './messages.ts'
 
 export interface WireLimits {
   /** Largest frame accepted, in bytes, checked before parsing (default 4 MiB; GUN answers "Message too big!"). */
@@ -100,6 +100,8 @@ export function decodeMessage(value: unknown, limits: WireLimits = DEFAULT_WIRE_
     const message: WireAck = { kind: 'ack', id, ack }
     if (value.err !== undefined && value.err !== null) message.err = clipText(String(value.err))
     else if (value.ok !== undefined) message.ok = value.ok
+    const refused = decodeRefusals(value.refused)
+    if (refused !== undefined) message.refused = refused
     return message
   }
   throw new GraphError('MALFORMED', 'message has none of put, get, @ or dam', { details: { id } })
@@ -263,6 +265,21 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function typeOf(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value
+}
+
+/** Coop's list of refused keys in an err ack; anything not of its shape is ignored (it is informational). */
+function decodeRefusals(value: unknown): WireRefusal[] | undefined {
+  if (!Array.isArray(value)) return undefined
+  const refusals: WireRefusal[] = []
+  for (const item of value.slice(0, 100)) {
+    if (!isPlainObject(item)) continue
+    const soul = item['#']
+    const key = item['.']
+    const code = item.code
+    if (typeof soul !== 'string' || typeof key !== 'string' || typeof code !== 'string') continue
+    refusals.push({ '#': clipText(soul), '.': clipText(key), code: code.slice(0, 32) })
+  }
+  return refusals
 }
 
 function clipText(text: string): string {

@@ -1,6 +1,6 @@
 // The GUN wire protocol: codec, dedup, peer logic (mesh), WebSocket and libp2p transports.
 export { DEFAULT_WIRE_LIMITS, decodeFrame, decodeMessage, decodeGraph, encodeFrame, newMessageId, checkSoul, type WireLimits, type DecodedFrame, type RejectedMessage } from './codec.ts'
-export { keyMatches, toWireJson, type KeyLex, type SoulQuery, type WireAck, type WireDam, type WireGet, type WireJson, type WireMessage, type WirePut } from './messages.ts'
+export { keyMatches, toWireJson, type KeyLex, type SoulQuery, type WireAck, type WireDam, type WireGet, type WireJson, type WireMessage, type WirePut, type WireRefusal } from './messages.ts'
 export { MessageDedup, type DedupOptions } from './dedup.ts'
 export { GraphMesh, MeshPeer, countGraphKeys, nextDown, type GraphMeshOptions, type MeshEvents, type MeshStore, type PeerDirection, type PeerStats, type WireTransport } from './mesh.ts'
 export { LengthPrefixedDecoder, encodeLengthPrefixed, type DecodedChunk } from './length-prefixed.ts'
@@ -9,3 +9,4 @@ export { listenGraphWebSocket, webSocketTransport, type GraphWebSocketServer, ty
 export { connectGraphWebSocket, toWebSocketUrl, type GraphWebSocketPeer, type GraphWebSocketPeerOptions } from './websocket-client.ts'
 export { GRAPH_PROTOCOL, serveGraphOverLibp2p, dialGraphOverLibp2p, type GraphLibp2pNode, type GraphStreamHost, type GraphStreamNode, type GraphLibp2pOptions, type GraphLibp2pPeer, type GraphLibp2pPeerOptions } from './libp2p-stream.ts'
 export { openGraphClient, type GraphClient } from './client.ts'
+export { admitSignedUserWrites, admitTrustedWrites, gateWrites, refusalError, MAX_LISTED_REFUSALS, type Admission, type AdmitWrites } from './admission.ts'

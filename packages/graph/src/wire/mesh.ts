@@ -1,7 +1,9 @@
 // The peer logic of GUN's wire protocol over any transport that carries text frames.
 //
-//   put (no @)  → validated, merged by the store (HAM), then acked {"@": id, "ok": 1} — only after
-//                 the store's durable write — or {"@": id, "err": "CODE: …"} with nothing stored.
+//   put (no @)  → validated, admitted (signatures, trust: the `admit` option), merged by the store
+//                 (HAM), then acked {"@": id, "ok": 1} — only after the store's durable write — or
+//                 {"@": id, "err": "CODE: …"} with nothing stored; when `admit` refuses some keys,
+//                 the rest is stored and the ack is {"@": id, "err": …, "refused": [{"#", ".", code}]}.
 //   get         → answered from the store ({"@": id, "put": {soul: node}}, or {"@": id} when unknown),
 //                 the asking peer subscribed to the soul (it receives later changes), and the get
 //                 forwarded to our outbound peers (relay) with its answers routed back.
@@ -22,9 +24,10 @@ import { EventEmitter } from 'node:events'
 
 import { GraphError, isGraphError } from '../errors.ts'
 import type { Graph, GraphNode, PutResult, Soul, Value } from '../types.ts'
+import { MAX_LISTED_REFUSALS, refusalError, type Admission, type AdmitWrites } from './admission.ts'
 import { DEFAULT_WIRE_LIMITS, decodeFrame, newMessageId, type WireLimits } from './codec.ts'
 import { MessageDedup, type DedupOptions } from './dedup.ts'
-import { keyMatches, toWireJson, type KeyLex, type WireAck, type WireDam, type WireGet, type WireJson, type WireMessage, type WirePut } from './messages.ts'
+import { keyMatches, toWireJson, type KeyLex, type WireAck, type WireDam, type WireGet, type WireJson, type WireMessage, type WirePut, type WireRefusal } from './messages.ts'
 
 /** What the mesh needs from a graph store (GraphStore implements it). */
 export interface MeshStore {
@@ -70,6 +73,12 @@ export interface GraphMeshOptions {
   maxDirtyKeys?: number
   /** Puts being stored per connection before its transport is paused (default 256). */
   maxInflightPuts?: number
+  /**
+   * Checks every incoming write (puts and answers) before it reaches the store: the allowed part is
+   * stored and acked, the refused keys are named in an `err` ack (`refused` list) and never stored or
+   * relayed. startGraphRelay sets admitSignedUserWrites() (or the trust policy's) by default.
+   */
+  admit?: AdmitWrites
 }
 
 export type PeerDirection = 'inbound' | 'outbound'
@@ -201,6 +210,7 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
   private readonly maxSubscriptionsPerPeer: number
   private readonly maxDirtyKeys: number
   private readonly maxInflightPuts: number
+  private readonly admit: AdmitWrites | undefined
   private readonly dedup: MessageDedup
   /** Gets we relayed: their id → the peer that asked. */
   private readonly getRoutes: MessageDedup<MeshPeer>
@@ -227,6 +237,7 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
     this.maxSubscriptionsPerPeer = options.maxSubscriptionsPerPeer ?? 100_000
     this.maxDirtyKeys = options.maxDirtyKeys ?? 1_000_000
     this.maxInflightPuts = options.maxInflightPuts ?? 256
+    this.admit = options.admit
     this.dedup = new MessageDedup(options.dedup)
     this.getRoutes = new MessageDedup<MeshPeer>({ maxEntries: 10_000, ttlMs: 30_000 })
     this.unsubscribe = this.store.on('change', (applied) => this.onChange(applied))
@@ -399,22 +410,65 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
       peer.paused = true
       peer.transport.pause?.()
     }
-    this.store.put(message.put).then(
+    if (this.admit === undefined) {
+      this.storePut(peer, message, message.put, undefined)
+      return
+    }
+    let admission: Admission | Promise<Admission>
+    try {
+      admission = this.admit(message.put)
+    } catch (error) {
+      this.failPut(peer, message, error)
+      return
+    }
+    if (admission instanceof Promise) admission.then((settled) => this.admittedPut(peer, message, settled), (error: unknown) => this.failPut(peer, message, error))
+    else this.admittedPut(peer, message, admission)
+  }
+
+  private admittedPut(peer: MeshPeer, message: WirePut, admission: Admission): void {
+    if (admission.refused.length === 0) {
+      this.storePut(peer, message, admission.allowed, undefined)
+      return
+    }
+    if (countGraphKeys(admission.allowed) === 0) {
+      this.settlePut(peer, message)
+      this.refuse(peer, message.id, admission, 0)
+      return
+    }
+    this.storePut(peer, message, admission.allowed, admission)
+  }
+
+  /** Stores `graph` (all or the admitted part of `message`) and acks: ok, or err naming what `admission` refused. */
+  private storePut(peer: MeshPeer, message: WirePut, graph: Graph, admission: Admission | undefined): void {
+    this.store.put(graph).then(
       (result) => {
         this.settlePut(peer, message, result.deferred)
-        this.send(peer, { kind: 'ack', id: newMessageId(), ack: message.id, ok: 1 })
+        if (admission === undefined) this.send(peer, { kind: 'ack', id: newMessageId(), ack: message.id, ok: 1 })
+        else this.refuse(peer, message.id, admission, countGraphKeys(graph))
         this.emit('stored', peer, message.id)
       },
-      (error: unknown) => {
-        this.settlePut(peer, message)
-        const graphError = isGraphError(error) ? error : new GraphError('STORAGE', 'The write failed', { cause: error })
-        if (graphError.code === 'STORAGE' || graphError.code === 'CLOSED') {
-          this.send(peer, { kind: 'ack', id: newMessageId(), ack: message.id, err: `${graphError.code}: ${graphError.message}` })
-        } else {
-          this.reject(peer, graphError, message.id)
-        }
-      },
+      (error: unknown) => this.failPut(peer, message, error),
     )
+  }
+
+  private failPut(peer: MeshPeer, message: WirePut, error: unknown): void {
+    this.settlePut(peer, message)
+    const graphError = isGraphError(error) ? error : new GraphError('STORAGE', 'The write failed', { cause: error })
+    if (graphError.code === 'STORAGE' || graphError.code === 'CLOSED') {
+      this.send(peer, { kind: 'ack', id: newMessageId(), ack: message.id, err: `${graphError.code}: ${graphError.message}` })
+    } else {
+      this.reject(peer, graphError, message.id)
+    }
+  }
+
+  /**
+   * The err ack for a put whose keys were (partly) refused by `admit`. A forged signature counts as a
+   * strike against the connection; an untrusted signer does not (a gun peer relays others' data).
+   */
+  private refuse(peer: MeshPeer, answerId: string, admission: Admission, stored: number): void {
+    const error = refusalError(admission.refused, stored)
+    const refused = admission.refused.slice(0, MAX_LISTED_REFUSALS).map((write) => ({ '#': write.soul, '.': write.key, code: write.error.code }))
+    this.reject(peer, error, answerId, { refused, strike: error.code !== 'UNTRUSTED' })
   }
 
   private settlePut(peer: MeshPeer, message: WirePut, deferred?: Graph): void {
@@ -441,6 +495,30 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
     // Routed back to whoever asked (the relay case), which then needs no copy from the change feed.
     const asker = this.getRoutes.get(ack)
     const routed = asker !== undefined && !asker.closed && asker !== peer ? asker : undefined
+    if (this.admit === undefined) {
+      this.storeAnswer(peer, message, routed)
+      return
+    }
+    // Only what passes admission is routed on or stored; the sender hears of the rest ("!" dam).
+    const admitted = (admission: Admission): void => {
+      if (admission.refused.length > 0) this.reject(peer, refusalError(admission.refused, countGraphKeys(admission.allowed)), undefined, { strike: admission.refused.some((write) => write.error.code !== 'UNTRUSTED') })
+      if (countGraphKeys(admission.allowed) > 0) this.storeAnswer(peer, admission.refused.length === 0 ? message : { ...message, put: admission.allowed }, routed)
+    }
+    const failed = (error: unknown): void => {
+      if (isGraphError(error)) this.reject(peer, error, undefined)
+    }
+    let admission: Admission | Promise<Admission>
+    try {
+      admission = this.admit(message.put)
+    } catch (error) {
+      failed(error)
+      return
+    }
+    if (admission instanceof Promise) admission.then(admitted, failed)
+    else admitted(admission)
+  }
+
+  private storeAnswer(peer: MeshPeer, message: WirePut, routed: MeshPeer | undefined): void {
     if (routed !== undefined) this.send(routed, message)
     this.noteOrigins(peer, message.id, message.put, routed)
     this.store.put(message.put).then(
@@ -533,13 +611,17 @@ export class GraphMesh extends EventEmitter<MeshEvents> {
   // ---------------------------------------------------------------------------------------------
   // Bad input
 
-  private reject(peer: MeshPeer, error: GraphError, answerId: string | undefined): void {
+  private reject(peer: MeshPeer, error: GraphError, answerId: string | undefined, options: { refused?: WireRefusal[]; strike?: boolean } = {}): void {
     peer.stats.rejected += 1
     this.totals.rejected += 1
     this.emit('rejected', peer, error)
     const text = `${error.code}: ${error.message}`
-    if (answerId !== undefined) this.send(peer, { kind: 'ack', id: newMessageId(), ack: answerId, err: text })
-    else this.send(peer, { kind: 'dam', id: newMessageId(), dam: '!', err: text })
+    if (answerId !== undefined) {
+      const ack: WireAck = { kind: 'ack', id: newMessageId(), ack: answerId, err: text }
+      if (options.refused !== undefined) ack.refused = options.refused
+      this.send(peer, ack)
+    } else this.send(peer, { kind: 'dam', id: newMessageId(), dam: '!', err: text })
+    if (options.strike === false) return
     const now = Date.now()
     peer.strikes = Math.max(0, peer.strikes - (now - peer.strikesAt) / this.strikeDecayMs) + 1
     peer.strikesAt = now

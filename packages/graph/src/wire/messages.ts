@@ -1,7 +1,8 @@
 // The GUN wire messages Coop speaks, as decoded (validated) values. GUN's shapes, field for field:
 //   put   {"#": id, "put": Graph}                         a write (or, with "@", the answer to a get)
 //   get   {"#": id, "get": {"#": soul, ".": key | lex}}   a read, also a subscription to the soul
-//   ack   {"#": id, "@": id, "ok": 1 | "err": "…"}         the answer to a put (or "not found" for a get)
+//   ack   {"#": id, "@": id, "ok": 1 | "err": "…"}         the answer to a put (or "not found" for a get);
+//                                                           Coop adds "refused": [{"#", ".", "code"}] to a put's err ack
 //   dam   {"#": id, "dam": "?" | "!", "pid": …}            mesh control: hello (peer id) and errors
 // A frame is one message (a JSON object) or a batch (a JSON array of messages).
 import type { Graph, Soul } from '../types.ts'
@@ -34,7 +35,12 @@ export type WireAck = {
   ack: string
   ok?: unknown
   err?: string
+  /** Coop's addition to an err ack of a put: the keys refused (signature, trust), at most 100 listed; the other keys were stored. */
+  refused?: WireRefusal[]
 }
+
+/** One refused key of a put: `{"#": soul, ".": key, "code": GraphError code}`. */
+export type WireRefusal = { '#': Soul; '.': string; code: string }
 
 export type WireDam = {
   kind: 'dam'
@@ -67,6 +73,7 @@ export function toWireJson(message: WireMessage): WireJson {
       const json: WireJson = { '#': message.id, '@': message.ack }
       if (message.err !== undefined) json.err = message.err
       else if (message.ok !== undefined) json.ok = message.ok
+      if (message.refused !== undefined) json.refused = message.refused
       return json
     }
     case 'dam': {
