@@ -6,13 +6,16 @@
 // booleans, addresses and bytes32 are 0x hex, and each list carries an explicit count.
 
 import { type Address, type Hex, encodeAbiParameters, getAddress, keccak256, numberToHex } from 'viem'
+import { privateKeyToAddress } from 'viem/accounts'
 import {
   BPS,
   MAX_UINT256,
   WAD,
   auditProbabilityBps,
   auditorIndices,
+  batchEntryProof,
   buildDistribution,
+  commitBatch,
   cumulativeWeights,
   drawPoint,
   equalSplit,
@@ -23,10 +26,20 @@ import {
   splitSlash,
   voterShare,
   weightFactor,
+  MAX_UINT128,
+  MAX_UINT32,
+  type BatchEntryInput,
   type DistributionEntry,
 } from '../src/index.ts'
 
-export const VECTOR_FILES = ['reputation.json', 'sampling.json', 'selection.json', 'slash-split.json', 'merkle.json'] as const
+export const VECTOR_FILES = [
+  'reputation.json',
+  'sampling.json',
+  'selection.json',
+  'slash-split.json',
+  'merkle.json',
+  'batch-commitment.json',
+] as const
 export type VectorFile = (typeof VECTOR_FILES)[number]
 
 /** Each vector file's exact text (2-space JSON, trailing newline). */
@@ -37,6 +50,7 @@ export function buildVectorFiles(): Record<VectorFile, string> {
     'selection.json': toJson(selectionVectors()),
     'slash-split.json': toJson(slashSplitVectors()),
     'merkle.json': toJson(merkleVectors()),
+    'batch-commitment.json': toJson(batchCommitmentVectors()),
   }
 }
 
@@ -408,4 +422,110 @@ function merkleVectors() {
     }
   })
   return { count: built.length, trees: built }
+}
+
+// ───────────────────────────── batch commitment ─────────────────────────────
+
+/** MIN_STAKE of the forge fixture's default task (contracts/test/utils/DefaultTaskParams.sol). */
+const FIXTURE_MIN_STAKE = 100n * WAD
+
+function batchCommitmentVectors() {
+  const stream = new DeterministicStream('coop.vectors.batch-commitment')
+
+  // Pure cases: any entries, positions and weight line offsets (replayed through batchEntryLeaf and
+  // MerkleProof in forge). Sizes cover the odd-node promotion at several levels.
+  const shapes: Array<{ count: number; firstPosition: bigint; weightStart: bigint; weight?: () => bigint; score?: () => bigint }> = [
+    { count: 1, firstPosition: 0n, weightStart: 0n },
+    { count: 2, firstPosition: 0n, weightStart: 0n },
+    { count: 3, firstPosition: 2n, weightStart: 3n * WAD },
+    { count: 4, firstPosition: 0n, weightStart: 0n },
+    { count: 5, firstPosition: 17n, weightStart: 123_456_789n },
+    { count: 6, firstPosition: 0n, weightStart: 0n, score: () => 0n },
+    { count: 7, firstPosition: 1_000n, weightStart: WAD },
+    { count: 9, firstPosition: 0n, weightStart: 0n },
+    { count: 13, firstPosition: 64n, weightStart: 2n ** 100n },
+    { count: 16, firstPosition: 0n, weightStart: 0n },
+    { count: 2, firstPosition: MAX_UINT32 - 1n, weightStart: MAX_UINT128 - 2n * WAD, weight: () => WAD, score: () => MAX_UINT32 }, // bounds of the packing
+  ]
+  const batches = shapes.map(({ count, firstPosition, weightStart, weight, score }) => {
+    const inputs: BatchEntryInput[] = Array.from({ length: count }, () => ({
+      node: stream.address(),
+      root: stream.bytes32(),
+      weight: weight ? weight() : stream.between(1n, 2n ** 96n),
+      score: score ? score() : stream.ofBits(32),
+    }))
+    const commitment = commitBatch({ entries: inputs, firstPosition, weightStart })
+    return {
+      firstPosition: dec(firstPosition),
+      weightStart: dec(weightStart),
+      weightEnd: dec(commitment.weightEnd),
+      entriesRoot: commitment.entriesRoot,
+      weights: commitment.weights,
+      entryCount: count,
+      entries: commitment.entries.map((entry, i) => {
+        const proof = batchEntryProof(commitment.leaves, i)
+        return {
+          node: entry.node,
+          root: entry.root,
+          weight: dec(entry.weightEnd - entry.weightStart),
+          position: dec(entry.position),
+          weightStart: dec(entry.weightStart),
+          weightEnd: dec(entry.weightEnd),
+          score: dec(entry.score),
+          leaf: commitment.leaves[i]!,
+          proofCount: proof.length,
+          proof,
+        }
+      }),
+    }
+  })
+
+  // On-chain cases: forge stakes these keys in a fresh task (score 0, so weight = stake), posts the
+  // batches with submitBatch in cycle 0 and compares the contract's entries roots and event data
+  // with these, then materializes every entry with the TS proofs.
+  const splits: number[][] = [[1], [3], [2, 3], [5], [4, 1, 2], [7], [1, 8]]
+  const onchain = splits.map((split) => {
+    const total = split.reduce((a, b) => a + b, 0)
+    const keys = Array.from({ length: total }, () => stream.between(1n, 2n ** 248n))
+    const nodes = keys.map((key) => privateKeyToAddress(numberToHex(key, { size: 32 })))
+    const stakes = keys.map(() => FIXTURE_MIN_STAKE + stream.below(10_000n * WAD))
+    const roots = keys.map(() => stream.bytes32())
+    let firstPosition = 0n
+    let weightStart = 0n
+    let offset = 0
+    const posted = split.map((count) => {
+      const slice = Array.from({ length: count }, (_, i) => offset + i)
+      const commitment = commitBatch({
+        entries: slice.map((j) => ({ node: nodes[j]!, root: roots[j]!, weight: stakes[j]!, score: 0n })),
+        firstPosition,
+        weightStart,
+      })
+      const batch = {
+        firstEntry: offset,
+        entryCount: count,
+        firstPosition: dec(firstPosition),
+        weightStart: dec(weightStart),
+        weightEnd: dec(commitment.weightEnd),
+        entriesRoot: commitment.entriesRoot,
+        weights: commitment.weights,
+        proofCounts: slice.map((_, i) => batchEntryProof(commitment.leaves, i).length),
+        proofs: slice.map((_, i) => batchEntryProof(commitment.leaves, i)),
+      }
+      offset += count
+      firstPosition += BigInt(count)
+      weightStart = commitment.weightEnd
+      return batch
+    })
+    return {
+      nodeCount: total,
+      keys: keys.map(dec),
+      nodes,
+      stakes: stakes.map(dec),
+      roots,
+      batchCount: posted.length,
+      batches: posted,
+    }
+  })
+
+  return { count: batches.length, batches, onchainCount: onchain.length, onchain }
 }

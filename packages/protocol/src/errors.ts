@@ -16,6 +16,9 @@ export type ProtocolErrorCode =
   | 'DUPLICATE_NODE'
   | 'INVALID_ROUND_PARAMS'
   | 'TIME_BEFORE_START'
+  // batched submissions (batch-commitment.ts)
+  | 'EMPTY_BATCH'
+  | 'WEIGHT_OVERFLOW'
   // SCALE modules (round DAGs, device payloads)
   | 'EMPTY_DAG'
   | 'TOO_LARGE'

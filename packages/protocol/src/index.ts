@@ -1,4 +1,5 @@
 export * from './audit-sampling.ts'
+export * from './batch-commitment.ts'
 export * from './constants.ts'
 export * from './distribution.ts'
 export * from './distributor-selection.ts'
