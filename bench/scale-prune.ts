@@ -4,12 +4,13 @@
 // builds its own round DAG and holds one replica round; a cycle settles 2 rounds later and is
 // pruned `retention` rounds after that (and past the penalty re-open horizon).
 // Result scale.prune.disk: ours = the peak data-dir size after the window (rounds 20…end),
-// baseline = the size the same rounds take without pruning (measured: the growth per round of the
-// first rounds, before anything is pruned, extrapolated to the last round), better "lower".
+// baseline = the data-dir size after the same rounds run through the same code with pruning off
+// (retention beyond the run; measured in the same run, in its own directory), better "lower".
 //
 //   npx tsx bench/scale-prune.ts [rounds=60] [leaves=200] [retention=5]
 // One block = one fsynced file, so 2,000-leaf rounds take ~4 s each on a quiet disk and much more
 // on a busy one; the default keeps the run to a few minutes.
+import assert from 'node:assert/strict'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -25,27 +26,31 @@ const UNBONDING = 3
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'coop-scale-prune-bench-'))
+  const baselineDir = mkdtempSync(join(tmpdir(), 'coop-scale-prune-bench-off-'))
   const started = Date.now()
-  try {
-    const run = await runPruneSeries({
-      dir,
+  const runSeries = (label: string, dataDir: string, retentionRounds: number) =>
+    runPruneSeries({
+      dir: dataDir,
       rounds,
       leaves,
       replicaLeaves: REPLICA_LEAVES,
-      retentionRounds: retention,
+      retentionRounds,
       unbondingRounds: UNBONDING,
-      onRound: (entry) => console.log(`round ${String(entry.round).padStart(3)}  ${String(Math.round(entry.bytes / 1024)).padStart(8)} KiB  held rounds ${entry.heldRounds}  pruned ${entry.pruned}`),
+      onRound: (entry) => console.log(`${label} round ${String(entry.round).padStart(3)}  ${String(Math.round(entry.bytes / 1024)).padStart(8)} KiB  held rounds ${entry.heldRounds}  pruned ${entry.pruned}`),
     })
+  try {
+    const run = await runSeries('pruning', dir, retention)
     const compact = run.scale.compact(run.taskId)
     run.close()
+    // The baseline: the same rounds, nothing ever due for pruning.
+    const off = await runSeries('no pruning', baselineDir, rounds + 1_000)
+    off.close()
+    assert.equal(off.series.reduce((sum, entry) => sum + entry.pruned, 0), 0, 'the baseline run pruned nothing')
+    const unpruned = off.series[off.series.length - 1]!.bytes
     const series = run.series
     const window = Math.min(20, Math.floor(rounds / 2))
     const peak = Math.max(...series.slice(window).map((e) => e.bytes))
     const atWindow = series[Math.min(15, series.length - 1)]!.bytes
-    // Without pruning every round adds what the first rounds added (nothing is pruned before round 2 + retention).
-    const growthRounds = Math.max(1, Math.min(2 + retention, series.length - 1))
-    const perRound = (series[growthRounds]!.bytes - series[0]!.bytes) / growthRounds
-    const unpruned = Math.round(series[0]!.bytes + perRound * (rounds - 1))
     const flat = peak <= atWindow * 1.15
     const file = {
       id: 'scale.prune.disk',
@@ -53,7 +58,7 @@ async function main() {
       unit: 'bytes',
       ours: peak,
       baseline: unpruned,
-      baselineName: 'the same rounds without pruning (per-round growth before the first prune, extrapolated to the last round)',
+      baselineName: 'data-dir size after the same rounds through the same code with pruning off (same run)',
       ratio: Math.round((unpruned / peak) * 1000) / 1000,
       better: 'lower',
       params: {
@@ -67,6 +72,7 @@ async function main() {
         sizeAtRound15: atWindow,
         maxOverWindowOverRound15: Math.round((peak / atWindow) * 1000) / 1000,
         bytesPerRound: series.map((e) => e.bytes),
+        bytesPerRoundWithoutPruning: off.series.map((e) => e.bytes),
         compactState: { roundsPruned: compact.roundsPruned, leavesPruned: compact.leavesPruned, bytesFreed: compact.bytesFreed, prunedAccumulator: compact.prunedAccumulator },
         seconds: Math.round((Date.now() - started) / 1000),
         machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
@@ -79,6 +85,7 @@ async function main() {
     if (!flat) process.exitCode = 1
   } finally {
     rmSync(dir, { recursive: true, force: true })
+    rmSync(baselineDir, { recursive: true, force: true })
   }
 }
 
