@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
 import { main } from '../../cli/src/main.ts'
+import { GraphStore } from '../src/graph-store.ts'
+import { pair } from '../src/sea/pair.ts'
+import { User } from '../src/sea/user.ts'
+import { openGraphClient } from '../src/wire/client.ts'
 import { releaseTimers, closeGun, gunOnce, gunPeer, tempDir, waitFor } from './wire-helpers.ts'
 
 const dir = tempDir('graph-cli')
@@ -30,9 +37,9 @@ function run(argv: string[], signal?: AbortSignal): { done: Promise<Run>; output
   return { done, output: () => stdout }
 }
 
-async function serve(): Promise<{ url: string; stop(): Promise<Run> }> {
+async function serve(extra: string[] = ['--data', 'relay-data']): Promise<{ url: string; stop(): Promise<Run> }> {
   const controller = new AbortController()
-  const server = run(['graph', 'serve', '--port', '0', '--data', 'relay-data', '--json'], controller.signal)
+  const server = run(['graph', 'serve', '--port', '0', ...extra, '--json'], controller.signal)
   await waitFor('serve prints its endpoint', () => server.output().includes('"url"'))
   const { url } = JSON.parse(server.output().trim().split('\n')[0]!) as { url: string }
   return {
@@ -93,5 +100,50 @@ describe('coop graph', () => {
     assert.match(down.stderr, /could not connect[\s\S]*coop graph serve/)
     const help = await run(['graph', 'put', '--help']).done
     assert.match(help.stdout, /Usage: coop graph put \[options\] <soul> <key> <json-value>/)
+  })
+
+  it('serve verifies user graphs; with --trust-of/--trust-file and --min-trust it relays only data signed by trusted keys', async () => {
+    const scratch = await GraphStore.open()
+    cleanups.push(() => scratch.close())
+    const alice = new User(scratch, 'alice', await pair())
+    const bob = new User(scratch, 'bob', await pair())
+    const carol = new User(scratch, 'carol', await pair())
+
+    // Default relay: an unsigned write to a user graph is refused with BAD_SIGNATURE.
+    const plain = await serve([])
+    cleanups.push(async () => void (await plain.stop()))
+    const unsigned = await run(['graph', 'put', alice.soul(), 'name', '"not signed"', '--peer', plain.url]).done
+    assert.equal(unsigned.code, 1)
+    assert.match(unsigned.stderr, /BAD_SIGNATURE[\s\S]*signed by their key/)
+
+    const trustFile = join(dir.path, 'trust.json')
+    writeFileSync(trustFile, JSON.stringify({ [bob.pub]: 0.4, [carol.pub]: 0.8 }))
+    const trusted = await serve(['--trust-of', alice.pub, '--trust-file', 'trust.json', '--min-trust', '0.5'])
+    cleanups.push(async () => void (await trusted.stop()))
+    const client = await openGraphClient(trusted.url, { timeoutMs: 5_000 })
+    cleanups.push(() => client.close())
+    const signedByAlice = await alice.put('posts', { a: 'from alice' })
+    await client.put(signedByAlice)
+    await client.put(await carol.put('posts', { c: 'from carol' }))
+    await assert.rejects(client.put(await bob.put('posts', { b: 'from bob' })), { code: 'UNTRUSTED' })
+    const fromAlice = await client.get(alice.soul('posts'), 'a')
+    assert.equal(fromAlice?.a, signedByAlice[alice.soul('posts')]!.a, 'the relay holds alice’s signed write as she made it')
+    const stored = await run(['graph', 'get', carol.soul('posts'), 'c', '--peer', trusted.url, '--json']).done
+    assert.equal(stored.code, 0, stored.stderr)
+    const missing = await run(['graph', 'get', bob.soul('posts'), '--peer', trusted.url]).done
+    assert.equal(missing.code, 1, 'bob (0.4 < 0.5) was not stored')
+    const publicWrite = await run(['graph', 'put', 'wall', 'x', '"hi"', '--peer', trusted.url]).done
+    assert.equal(publicWrite.code, 1)
+    assert.match(publicWrite.stderr, /UNTRUSTED[\s\S]*trusts/)
+
+    const badKey = await run(['graph', 'serve', '--port', '0', '--trust-of', 'not-a-key']).done
+    assert.equal(badKey.code, 2)
+    assert.match(badKey.stderr, /not a SEA public key/)
+    const badWeight = await run(['graph', 'serve', '--port', '0', '--trust-of', alice.pub, '--min-trust', '2']).done
+    assert.equal(badWeight.code, 2)
+    assert.match(badWeight.stderr, /--min-trust must be a number in \(0, 1\]/)
+    const alone = await run(['graph', 'serve', '--port', '0', '--min-trust', '0.5']).done
+    assert.equal(alone.code, 2)
+    assert.match(alone.stderr, /needs --trust-of or --trust-file/)
   })
 })
