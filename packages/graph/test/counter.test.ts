@@ -136,4 +136,67 @@ describe('counter CRDT (seed A1.2: c = Σ λ\'(n), one cell per replica)', () =>
     assert.deepEqual(seen, [7, 8])
     for (const store of stores) await store.close()
   })
+
+  test('a refused write leaves the own cell where it was (closed store, invalid soul; concurrent adds too)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coop-counter-refused-'))
+    try {
+      const store = await GraphStore.open({ path: join(dir, 'graph.db') })
+      const counter = new Counter(store, SOUL, 'r')
+      const pending = counter.add(1) // not yet committed: close() flushes it
+      await store.close()
+      await pending
+      await assert.rejects(counter.add(2), (error) => isGraphError(error, 'CLOSED'))
+      assert.equal(counter.contribution(), 1)
+      assert.equal(counter.value(), 1)
+
+      const memory = await GraphStore.open()
+      const bad = new Counter(memory, '', 'r') // the store refuses the soul on every write
+      const settled = await Promise.allSettled([bad.add(1), bad.add(2), bad.add(4)])
+      assert.deepEqual(settled.map((result) => result.status), ['rejected', 'rejected', 'rejected'])
+      assert.equal(bad.contribution(), 0)
+      const good = new Counter(memory, SOUL, 'r')
+      await good.add(3)
+      await assert.rejects(good.add(Number.NaN), (error) => isGraphError(error, 'INVALID_VALUE'))
+      assert.equal(good.contribution(), 3)
+      await memory.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('after a restart, an own write still deferred on disk counts: the next increment builds on it and survives its maturing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coop-counter-deferred-'))
+    const path = join(dir, 'graph.db')
+    const clock = { t: 1_700_000_100_000 }
+    try {
+      // The replica's clock ran 60 s fast, then was corrected: its cell carries a state from the "future".
+      let store = await GraphStore.open({ path, clock: () => clock.t + 60_000 })
+      await new Counter(store, SOUL, 'r').add(5)
+      await store.close()
+
+      store = await GraphStore.open({ path, clock: () => clock.t })
+      const counter = new Counter(store, SOUL, 'r')
+      assert.equal(await counter.add(1), 6)
+      assert.equal(store.deferred().length, 1, 'the increment waits as a deferral (its state is past the corrected clock)')
+      await store.close()
+
+      // Restart while that write is still deferred: it is on disk, not in the applied cell (5).
+      store = await GraphStore.open({ path, clock: () => clock.t })
+      assert.equal(store.value(SOUL, 'r'), 5)
+      assert.equal(store.deferred().length, 1)
+      const restarted = new Counter(store, SOUL, 'r')
+      assert.equal(restarted.value(), 6)
+      assert.equal(await restarted.add(1), 7)
+      clock.t += 120_000
+      await store.matureDeferrals()
+      assert.equal(store.value(SOUL, 'r'), 7, 'the matured deferral did not overwrite the later increment')
+      assert.equal(restarted.value(), 7)
+      await store.close()
+      store = await GraphStore.open({ path, clock: () => clock.t })
+      assert.equal(new Counter(store, SOUL, 'r').value(), 7)
+      await store.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })

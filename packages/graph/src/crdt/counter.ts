@@ -30,6 +30,9 @@ export class Counter {
   // earlier), and the next increment must build on it, not on the older stored cell.
   #own = 0
   #ownState = -Infinity
+  // Writes of our cell not yet acknowledged, in the order issued: a refused one is taken back.
+  readonly #pending: Array<{ state: number; previous: number; by: number }> = []
+  #seenDeferred = false
 
   constructor(store: GraphStore, soul: Soul, replica: string) {
     if (typeof replica !== 'string' || replica.length === 0 || replica === '_') throw new GraphError('MALFORMED', 'A counter replica id is a non-empty string other than "_"', { details: { replica } })
@@ -38,9 +41,24 @@ export class Counter {
     this.replica = replica
   }
 
+  /**
+   * Catches up with our cell as the store has it when that is newer than what we last wrote (a
+   * restart, or our own cell synced back from a peer). Once, the store's persisted deferrals too:
+   * after a restart our last write may still wait there (state ahead of the clock), and a new
+   * increment must build on it — else, when it matures, it would overwrite the increment.
+   */
   #syncOwn(): void {
+    if (!this.#seenDeferred) {
+      this.#seenDeferred = true
+      for (const deferral of this.store.deferred()) {
+        if (deferral.soul !== this.soul || deferral.key !== this.replica || !(deferral.state > this.#ownState)) continue
+        this.#own = typeof deferral.value === 'number' ? deferral.value : 0
+        this.#ownState = deferral.state
+      }
+    }
     const state = this.store.state(this.soul, this.replica)
-    if (state !== undefined && state >= this.#ownState) {
+    // Strictly newer: at an equal state the store may hold a write of ours that was refused (rolled back here).
+    if (state !== undefined && state > this.#ownState) {
       const cell = this.store.value(this.soul, this.replica)
       this.#own = typeof cell === 'number' ? cell : 0
       this.#ownState = state
@@ -69,10 +87,31 @@ export class Counter {
     if (!Number.isFinite(next)) throw new GraphError('INVALID_VALUE', 'The counter would overflow', { details: { soul: this.soul, replica: this.replica } })
     const stamped = this.store.nextState()
     const state = stamped > this.#ownState ? stamped : this.#ownState + 1
+    const write = { state, previous: this.#own, by }
+    this.#pending.push(write)
     this.#own = next
     this.#ownState = state
-    await this.store.set(this.soul, this.replica, next, state)
+    try {
+      await this.store.set(this.soul, this.replica, next, state)
+    } catch (error) {
+      this.#takeBack(write)
+      throw error
+    }
+    this.#pending.splice(this.#pending.indexOf(write), 1)
     return this.value()
+  }
+
+  /**
+   * A refused write leaves no trace in our cell. Writes issued after it built on it: their own
+   * `previous` drops by its amount, and the cell falls back to the last write still standing. The
+   * state is not rolled back (the next write must still be newer than anything the store saw).
+   */
+  #takeBack(write: { state: number; previous: number; by: number }): void {
+    const at = this.#pending.indexOf(write)
+    if (at < 0) return
+    this.#pending.splice(at, 1)
+    for (let i = at; i < this.#pending.length; i++) this.#pending[i]!.previous -= write.by
+    this.#own = at === this.#pending.length ? write.previous : this.#own - write.by
   }
 
   increment(by = 1): Promise<number> {
