@@ -1,6 +1,7 @@
-import { decodeFunctionData, type Address, type BlockNumber, type BlockTag, type Hash } from 'viem'
+import type { Address, BlockNumber, BlockTag, Hash } from 'viem'
 import { getContractEvents, getTransaction } from 'viem/actions'
 
+import { decodeSubmitBatchInput } from '../batch/calldata.ts'
 import { BatchDecodeError, batchEntries, type BatchedEntry } from '../batch/entries.ts'
 import { taskManagerAbi } from '../generated/contracts.ts'
 import type { AnyClient } from '../internal/contract.ts'
@@ -59,17 +60,7 @@ export async function getBatchEntries(client: AnyClient, parameters: GetBatchEnt
     const { transactionHash, blockNumber } = log
     if (transactionHash === null || blockNumber === null) throw new BatchDecodeError(`batch ${batchIndex} is in a pending block; read it once mined`)
     const transaction = await withRetry(() => getTransaction(client, { hash: transactionHash }), retry)
-    let signed: readonly { node: Address; root: Hash }[]
-    try {
-      const call = decodeFunctionData({ abi: taskManagerAbi, data: transaction.input })
-      if (call.functionName !== 'submitBatch' || call.args[0] !== taskId || call.args[1] !== cycle) throw new Error(`the transaction calls ${call.functionName}`)
-      signed = call.args[2]
-    } catch (cause) {
-      throw new BatchDecodeError(`batch ${batchIndex} of task ${taskId} cycle ${cycle} was not posted by a direct submitBatch call; its entries are not in the calldata`, {
-        transaction: transactionHash,
-        cause: cause instanceof Error ? cause.message : String(cause),
-      })
-    }
+    const signed = decodeSubmitBatchInput(transaction.input, { taskId, cycle, transactionHash })
     if (BigInt(signed.length) !== count) throw new BatchDecodeError(`batch ${batchIndex} calldata has ${signed.length} entries, the event says ${count}`)
     const entries = batchEntries({ signed, firstPosition: position, weightStart, weights, entriesRoot })
     position += count

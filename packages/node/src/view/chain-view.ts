@@ -11,6 +11,9 @@
 import {
   auditorsOf,
   auditProbabilityBps as lensAuditProbabilityBps,
+  BatchDecodeError,
+  batchEntries,
+  decodeSubmitBatchInput,
   getAudit,
   getCycle,
   getNode,
@@ -20,17 +23,19 @@ import {
   taskManagerAbi,
   withRetry,
   type AnyClient,
+  type BatchedEntry,
   type NodeState,
   type RetryOptions,
   type Task,
 } from '@coop/chain'
-import { auditProbabilityBps, cyclePhases, roundAt, roundStart } from '@coop/protocol'
+import { auditorIndices, auditProbabilityBps, cyclePhases, isSampled as twinIsSampled, roundAt, roundStart } from '@coop/protocol'
 import { erc20Abi, getAddress, zeroAddress, zeroHash, type Address, type Hex } from 'viem'
-import { getBlock, getBlockNumber, getChainId, getContractEvents, readContract } from 'viem/actions'
+import { getBlock, getBlockNumber, getChainId, getContractEvents, getTransaction, readContract } from 'viem/actions'
 import { Gauge, type Registry } from 'prom-client'
 
 import type {
   AuditSummary,
+  BatchSummary,
   CyclePhase,
   DistributionStatusName,
   Logger,
@@ -107,6 +112,8 @@ type SubmissionRec = {
   root: Hex
   weight: bigint
   blockNumber: bigint
+  /** Set for a batched submission (SubmissionsBatched, entries decoded from the calldata). */
+  batch: { batchIndex: bigint; entry: BatchedEntry; materialized: boolean } | null
   sampled: boolean | null
   auditors: Address[]
   auditProbabilityBps: number | null
@@ -131,13 +138,33 @@ type CycleRec = {
   postedAt: bigint | null
   rejected: { attempt: number; poster: Address }[]
   submissions: Map<Address, SubmissionRec>
+  /** Direct submitters in selection order (Cycle.submitters, from the last getCycle read). */
+  directSubmitters: Address[]
+  batches: Map<bigint, BatchRec>
+  /** Nodes whose batched entry was materialized (SubmissionMaterialized), even before decoding. */
+  materialized: Set<Address>
   audits: bigint[]
+}
+
+type BatchRec = {
+  batchIndex: bigint
+  entriesRoot: Hex
+  count: number
+  weightStart: bigint
+  weightEnd: bigint
+  weights: Hex
+  transactionHash: Hex
+  blockNumber: bigint
+  /** pending: not read yet; decoded: entries known; undecodable: not a direct submitBatch call. */
+  status: 'pending' | 'decoded' | 'undecodable'
 }
 
 type NodeRec = {
   address: Address
   state: NodeState | null
   submissions: number
+  /** Of those, batched. */
+  batched: number
   audited: number
   auditsAgainst: number
   auditsUpheld: number
@@ -183,6 +210,13 @@ type DecodedLog = {
   args: Record<string, unknown>
   blockNumber: bigint
   logIndex: number
+  transactionHash: Hex
+}
+
+/** Direct submissions first (stable: submission order), then batched entries by position. */
+function selectionOrder(x: SubmissionRec, y: SubmissionRec): number {
+  if (!x.batch || !y.batch) return (x.batch ? 1 : 0) - (y.batch ? 1 : 0)
+  return x.batch.entry.position < y.batch.entry.position ? -1 : x.batch.entry.position > y.batch.entry.position ? 1 : 0
 }
 
 const statusNames: DistributionStatusName[] = ['pending', 'posted', 'final', 'failed']
@@ -261,6 +295,7 @@ export function createChainView(options: ChainViewOptions): ChainView {
   const dirtySamples = new Map<string, { taskId: bigint; cycle: bigint }>()
   const dirtySubmissions = new Map<string, { taskId: bigint; cycle: bigint; node: Address }>()
   const dirtyAudits = new Set<bigint>()
+  const dirtyBatches = new Map<string, { taskId: bigint; cycle: bigint; batchIndex: bigint }>()
 
   const retry: RetryOptions = {
     ...options.retry,
@@ -301,6 +336,7 @@ export function createChainView(options: ChainViewOptions): ChainView {
         address,
         state: null,
         submissions: 0,
+        batched: 0,
         audited: 0,
         auditsAgainst: 0,
         auditsUpheld: 0,
@@ -337,6 +373,9 @@ export function createChainView(options: ChainViewOptions): ChainView {
         postedAt: null,
         rejected: [],
         submissions: new Map(),
+        directSubmitters: [],
+        batches: new Map(),
+        materialized: new Set(),
         audits: [],
       }
       task.cycles.set(cycle, rec)
@@ -437,6 +476,7 @@ export function createChainView(options: ChainViewOptions): ChainView {
             root: a.root as Hex,
             weight: a.weight as bigint,
             blockNumber: block,
+            batch: null,
             sampled: null,
             auditors: [],
             auditProbabilityBps: null,
@@ -446,7 +486,42 @@ export function createChainView(options: ChainViewOptions): ChainView {
           if (node.lastCycle === null || cycle.cycle > node.lastCycle) node.lastCycle = cycle.cycle
         }
         if (cycle.seed) dirtySamples.set(`${task.taskId}:${cycle.cycle}`, { taskId: task.taskId, cycle: cycle.cycle })
-        queue({ type: 'submission', ...base, taskId: task.taskId, cycle: cycle.cycle, node: address, root: a.root })
+        queue({ type: 'submission', ...base, taskId: task.taskId, cycle: cycle.cycle, node: address, root: a.root, via: 'direct' })
+        return
+      }
+      case 'SubmissionsBatched': {
+        // Nodes and roots are only in the calldata: refresh() reads the transaction and adds the
+        // entries (and queues their 'submission' events) once decoded.
+        const task = taskRec(a.taskId as bigint)
+        if (!task) return
+        const cycle = cycleRec(task, a.cycle as bigint)
+        const batchIndex = a.batchIndex as bigint
+        if (!cycle.batches.has(batchIndex)) {
+          cycle.batches.set(batchIndex, {
+            batchIndex,
+            entriesRoot: a.entriesRoot as Hex,
+            count: Number(a.count),
+            weightStart: a.weightStart as bigint,
+            weightEnd: a.weightEnd as bigint,
+            weights: a.weights as Hex,
+            transactionHash: log.transactionHash,
+            blockNumber: block,
+            status: 'pending',
+          })
+          dirtyBatches.set(`${task.taskId}:${cycle.cycle}:${batchIndex}`, { taskId: task.taskId, cycle: cycle.cycle, batchIndex })
+        }
+        return
+      }
+      case 'SubmissionMaterialized': {
+        const task = taskRec(a.taskId as bigint)
+        if (!task) return
+        const cycle = cycleRec(task, a.cycle as bigint)
+        const address = a.node as Address
+        cycle.materialized.add(address)
+        const submission = cycle.submissions.get(address)
+        if (submission?.batch) submission.batch.materialized = true
+        dirtySubmissions.set(`${task.taskId}:${cycle.cycle}:${address}`, { taskId: task.taskId, cycle: cycle.cycle, node: address })
+        queue({ type: 'submission', ...base, taskId: task.taskId, cycle: cycle.cycle, node: address, via: 'batched', status: 'materialized', batchIndex: a.batchIndex })
         return
       }
       case 'SeedRecorded': {
@@ -697,6 +772,41 @@ export function createChainView(options: ChainViewOptions): ChainView {
     return { address, symbol: String(symbol), decimals: Number(decimals) }
   }
 
+  /**
+   * Sampling and auditors of a cycle with batches. TaskLens cannot see a batched entry until it
+   * is materialized (and names a batched auditor address(0)), so this follows the protocol's
+   * twins over the selection order, as the nodes' auditor role does: direct submitters
+   * (Cycle.submitters), then batched entries by position; score = the entry's committed score or
+   * the direct submission's scoreAtSubmission.
+   */
+  async function sampleWithTwins(task: TaskRec, rec: CycleRec, read: { address: Address; blockNumber: bigint; retry: RetryOptions; taskId: bigint; cycle: bigint }) {
+    const chain = task.chain as Task
+    const seed = rec.seed as Hex
+    const p = chain.params
+    const batched = [...rec.submissions.values()]
+      .filter((s) => s.batch !== null)
+      .sort((x, y) => (x.batch!.entry.position < y.batch!.entry.position ? -1 : 1))
+    const order = [...rec.directSubmitters.map(getAddress), ...batched.map((s) => s.node)]
+    const records = new Map<Address, Awaited<ReturnType<typeof getSubmission>>>()
+    await pool([...rec.submissions.values()], 4, async (submission) => {
+      records.set(submission.node, await getSubmission(client, { ...read, node: submission.node }))
+    })
+    for (const [index, node] of order.entries()) {
+      const submission = rec.submissions.get(node)
+      const record = records.get(node)
+      if (!submission || !record) continue
+      const score = submission.batch ? submission.batch.entry.score : BigInt(record.scoreAtSubmission)
+      const probability = auditProbabilityBps(score, BigInt(p.duesRounds), BigInt(p.auditFloorBps), BigInt(p.auditDecay))
+      const sampled = twinIsSampled(seed, read.taskId, read.cycle, node, probability)
+      const auditors = auditorIndices(seed, read.taskId, read.cycle, BigInt(index), BigInt(p.auditorsPerSample), BigInt(order.length))
+      if (sampled && submission.sampled !== true) nodeRec(task, node).audited++
+      submission.sampled = sampled
+      submission.auditors = auditors.map((i) => order[Number(i)] as Address)
+      submission.auditProbabilityBps = Number(probability)
+      submission.convicted = record.convicted
+    }
+  }
+
   async function refresh(blockNumber: bigint) {
     const read = { address: addresses.taskManager, blockNumber, retry }
     const lens = { address: addresses.taskLens, blockNumber, retry }
@@ -765,6 +875,7 @@ export function createChainView(options: ChainViewOptions): ChainView {
         rec.rewardClaimed = chain.rewardClaimed
         rec.bonusClaimed = chain.bonusClaimed
         rec.postedAt = chain.postedAt === 0n ? null : chain.postedAt
+        rec.directSubmitters = [...chain.submitters]
         if (rec.seed && [...rec.submissions.values()].some((s) => s.sampled === null)) {
           dirtySamples.set(key, { taskId, cycle })
         }
@@ -772,25 +883,94 @@ export function createChainView(options: ChainViewOptions): ChainView {
       dirtyCycles.delete(key)
     })
 
+    // Batches: nodes and roots from the submitBatch calldata, weights from the event, checked
+    // against the entries root; firstPosition from getBatch (earlier batches may predate fromBlock).
+    // Read concurrently, applied in (task, cycle, batch) order so events come out in selection order.
+    const decodedBatches: { taskId: bigint; cycle: bigint; batchIndex: bigint; entries: BatchedEntry[] }[] = []
+    await pool([...dirtyBatches], 4, async ([key, { taskId, cycle, batchIndex }]) => {
+      const batch = tasks.get(taskId)?.cycles.get(cycle)?.batches.get(batchIndex)
+      if (batch?.status === 'pending') {
+        const [transaction, stored] = await Promise.all([
+          rpc(() => getTransaction(client, { hash: batch.transactionHash })),
+          rpc(() => readContract(client, { abi: taskManagerAbi, address: addresses.taskManager, functionName: 'getBatch', args: [taskId, cycle, batchIndex], blockNumber })),
+        ])
+        try {
+          const signed = decodeSubmitBatchInput(transaction.input, { taskId, cycle, transactionHash: batch.transactionHash })
+          if (signed.length !== batch.count) throw new BatchDecodeError(`batch ${batchIndex} calldata has ${signed.length} entries, the event says ${batch.count}`)
+          const entries = batchEntries({ signed, firstPosition: BigInt(stored.firstPosition), weightStart: batch.weightStart, weights: batch.weights, entriesRoot: batch.entriesRoot })
+          decodedBatches.push({ taskId, cycle, batchIndex, entries })
+        } catch (error) {
+          if (!(error instanceof BatchDecodeError)) throw error
+          batch.status = 'undecodable'
+          logger.warn({ err: errorInfo(error), taskId, cycle, batchIndex }, 'chain view: batch entries cannot be decoded; its submitters stay unlisted')
+        }
+      }
+      dirtyBatches.delete(key)
+    })
+    decodedBatches.sort((x, y) => (x.taskId !== y.taskId ? (x.taskId < y.taskId ? -1 : 1) : x.cycle !== y.cycle ? (x.cycle < y.cycle ? -1 : 1) : x.batchIndex < y.batchIndex ? -1 : 1))
+    for (const { taskId, cycle, batchIndex, entries } of decodedBatches) {
+      const task = tasks.get(taskId)!
+      const rec = task.cycles.get(cycle)!
+      const batch = rec.batches.get(batchIndex)!
+      batch.status = 'decoded'
+      for (const entry of entries) {
+        const node = nodeRec(task, entry.node)
+        if (rec.submissions.has(entry.node)) continue
+        rec.submissions.set(entry.node, {
+          node: entry.node,
+          root: entry.root,
+          weight: entry.weightEnd - entry.weightStart,
+          blockNumber: batch.blockNumber,
+          batch: { batchIndex, entry, materialized: rec.materialized.has(entry.node) },
+          sampled: null,
+          auditors: [],
+          auditProbabilityBps: null,
+          convicted: false,
+        })
+        node.submissions++
+        node.batched++
+        if (node.lastCycle === null || cycle > node.lastCycle) node.lastCycle = cycle
+        queue({
+          type: 'submission',
+          event: 'SubmissionsBatched',
+          blockNumber: batch.blockNumber,
+          taskId,
+          cycle,
+          node: entry.node,
+          root: entry.root,
+          via: 'batched',
+          batchIndex,
+          position: entry.position,
+        })
+      }
+      if (rec.seed) dirtySamples.set(`${taskId}:${cycle}`, { taskId, cycle })
+    }
+
     // Sampling and auditor assignment of every submission of a cycle whose seed is fixed.
     await pool([...dirtySamples], 2, async ([key, { taskId, cycle }]) => {
       const task = tasks.get(taskId)
       const rec = task?.cycles.get(cycle)
-      if (task && rec?.seed) {
-        await pool([...rec.submissions.values()], 4, async (submission) => {
-          const node = submission.node
-          const [sampled, auditors, probability, chain] = await Promise.all([
-            isSampled(client, { ...lens, taskId, cycle, node }),
-            auditorsOf(client, { ...lens, taskId, cycle, node }),
-            lensAuditProbabilityBps(client, { ...lens, taskId, cycle, node }),
-            getSubmission(client, { ...read, taskId, cycle, node }),
-          ])
-          if (sampled && submission.sampled !== true) nodeRec(task, node).audited++
-          submission.sampled = sampled
-          submission.auditors = [...auditors]
-          submission.auditProbabilityBps = Number(probability)
-          submission.convicted = chain.convicted
-        })
+      if (task?.chain && rec?.seed) {
+        const batches = [...rec.batches.values()]
+        if (batches.some((b) => b.status === 'pending')) return // decoded first, on this or a later sync
+        if (batches.length > 0 && batches.every((b) => b.status === 'decoded')) {
+          await sampleWithTwins(task, rec, { ...read, taskId, cycle })
+        } else {
+          await pool([...rec.submissions.values()], 4, async (submission) => {
+            const node = submission.node
+            const [sampled, auditors, probability, chain] = await Promise.all([
+              isSampled(client, { ...lens, taskId, cycle, node }),
+              auditorsOf(client, { ...lens, taskId, cycle, node }),
+              lensAuditProbabilityBps(client, { ...lens, taskId, cycle, node }),
+              getSubmission(client, { ...read, taskId, cycle, node }),
+            ])
+            if (sampled && submission.sampled !== true) nodeRec(task, node).audited++
+            submission.sampled = sampled
+            submission.auditors = [...auditors]
+            submission.auditProbabilityBps = Number(probability)
+            submission.convicted = chain.convicted
+          })
+        }
       }
       dirtySamples.delete(key)
     })
@@ -835,6 +1015,7 @@ export function createChainView(options: ChainViewOptions): ChainView {
       args: log.args as unknown as Record<string, unknown>,
       blockNumber: log.blockNumber as bigint,
       logIndex: log.logIndex as number,
+      transactionHash: log.transactionHash as Hex,
     }))
   }
 
@@ -1012,6 +1193,11 @@ export function createChainView(options: ChainViewOptions): ChainView {
     }
   }
 
+  /** A batch whose entries are not decoded yet still means the cycle has submissions. */
+  function hasSubmissions(rec: CycleRec | undefined): boolean {
+    return rec !== undefined && (rec.submissions.size > 0 || rec.batches.size > 0)
+  }
+
   function phaseOf(chain: Task, cycle: bigint, rec: CycleRec | undefined): { phase: CyclePhase; times: RoundSummary['times'] } {
     const phases = cyclePhases(chain.params, chain.startTime, cycle)
     const times = {
@@ -1025,17 +1211,17 @@ export function createChainView(options: ChainViewOptions): ChainView {
     let phase: CyclePhase
     if (t < phases.submissionOpens) phase = 'work'
     else if (t < phases.submissionCloses) phase = 'submission'
-    else if (t < phases.distributionOpens) phase = rec && rec.submissions.size > 0 ? 'audit' : 'empty'
+    else if (t < phases.distributionOpens) phase = hasSubmissions(rec) ? 'audit' : 'empty'
     else if (rec?.status === 'final') phase = 'final'
     else if (rec?.status === 'failed') phase = 'failed'
-    else phase = rec && rec.submissions.size > 0 ? 'distribution' : 'empty'
+    else phase = hasSubmissions(rec) ? 'distribution' : 'empty'
     return { phase, times }
   }
 
   function roundSummary(chain: Task, cycle: bigint, rec: CycleRec | undefined): RoundSummary {
     const { phase, times } = phaseOf(chain, cycle, rec)
     const submissions: SubmissionSummary[] = rec
-      ? [...rec.submissions.values()].map((s) => ({
+      ? [...rec.submissions.values()].sort(selectionOrder).map((s) => ({
           node: s.node,
           root: s.root,
           weight: s.weight,
@@ -1044,7 +1230,25 @@ export function createChainView(options: ChainViewOptions): ChainView {
           auditProbabilityBps: s.auditProbabilityBps,
           convicted: s.convicted,
           blockNumber: s.blockNumber,
+          via: s.batch ? ('batched' as const) : ('direct' as const),
+          batch: s.batch
+            ? { batchIndex: s.batch.batchIndex, position: s.batch.entry.position, score: s.batch.entry.score, materialized: s.batch.materialized }
+            : null,
         }))
+      : []
+    const batches: BatchSummary[] = rec
+      ? [...rec.batches.values()]
+          .sort((x, y) => (x.batchIndex < y.batchIndex ? -1 : 1))
+          .map((b) => ({
+            batchIndex: b.batchIndex,
+            entriesRoot: b.entriesRoot,
+            count: b.count,
+            weightStart: b.weightStart,
+            weightEnd: b.weightEnd,
+            transactionHash: b.transactionHash,
+            blockNumber: b.blockNumber,
+            decoded: b.status === 'decoded' ? true : b.status === 'undecodable' ? false : null,
+          }))
       : []
     return {
       cycle,
@@ -1055,6 +1259,7 @@ export function createChainView(options: ChainViewOptions): ChainView {
       seed: rec?.seed ?? null,
       openAudits: rec?.openAudits ?? 0,
       submissions,
+      batches,
       audits: rec ? [...rec.audits] : [],
       distribution: {
         status: rec?.status ?? 'pending',
@@ -1191,6 +1396,7 @@ export function createChainView(options: ChainViewOptions): ChainView {
             auditProbabilityBps(BigInt(score), BigInt(p.duesRounds), BigInt(p.auditFloorBps), BigInt(p.auditDecay)),
           ),
           submissions: node.submissions,
+          batched: node.batched,
           audited: node.audited,
           auditsAgainst: node.auditsAgainst,
           auditsUpheld: node.auditsUpheld,
@@ -1198,7 +1404,8 @@ export function createChainView(options: ChainViewOptions): ChainView {
           bonus: node.bonus,
           slashed: node.slashed,
           convicted: node.convicted || (state?.failed ?? 0) > 0,
-          lastCycle: state?.hasSubmitted ? state.lastCycle : node.lastCycle,
+          // NodeState.lastCycle follows direct submissions only; a batch writes nothing per node.
+          lastCycle: state?.hasSubmitted && (node.lastCycle === null || state.lastCycle > node.lastCycle) ? state.lastCycle : node.lastCycle,
           reopenedUntil: state?.reopenedUntil ?? 0n,
         }
       })

@@ -74,6 +74,24 @@ export type SubmissionSummary = {
   auditProbabilityBps: number | null
   convicted: boolean
   blockNumber: bigint
+  /** `direct` (submit) or `batched` (an entry of a submitBatch, decoded from its calldata). */
+  via: 'direct' | 'batched'
+  /** For a batched submission: its batch, position among the cycle's batched entries, committed score, and whether materializeSubmission wrote its record yet. */
+  batch: { batchIndex: bigint; position: bigint; score: bigint; materialized: boolean } | null
+}
+
+/** One SubmissionsBatched of a cycle. */
+export type BatchSummary = {
+  batchIndex: bigint
+  entriesRoot: Hex
+  count: number
+  /** The batch's interval on the cycle's batched weight line. */
+  weightStart: bigint
+  weightEnd: bigint
+  transactionHash: Hex
+  blockNumber: bigint
+  /** true: entries decoded (listed in submissions); false: not a direct submitBatch call, entries unknown; null: not read yet. */
+  decoded: boolean | null
 }
 
 export type DistributionSummary = {
@@ -106,7 +124,9 @@ export type RoundSummary = {
   bonus: bigint
   seed: Hex | null
   openAudits: number
+  /** Direct and batched submissions (direct first, in submission order; then batched by position). */
   submissions: SubmissionSummary[]
+  batches: BatchSummary[]
   /** Audits raised in this cycle (ids). */
   audits: bigint[]
   distribution: DistributionSummary
@@ -126,8 +146,10 @@ export type NodeSummary = {
   openCases: number
   /** Probability that the node's next submission is sampled, from its current score. */
   auditProbabilityBps: number
-  /** Submissions seen by the view. */
+  /** Submissions seen by the view, direct and batched. */
   submissions: number
+  /** Of those, batched. */
+  batched: number
   /** Of those, sampled for audit by the on-chain assignment. */
   audited: number
   /** Audits raised against it, and how many were upheld. */
