@@ -234,6 +234,7 @@ function cellFor(task, cycleRow, round, current) {
   const subs = cycleRow.submissions
   const sampled = subs.filter((s) => s.sampled).length
   const convicted = subs.filter((s) => s.convicted).length
+  const batched = subs.filter((s) => s.via === 'batched').length
   const audits = cycleRow.audits.length
   const cls = (kind) => `tl-cell ${kind}${active && kind !== 'final' && kind !== 'failed' ? ' active' : ''}${active ? ' col-now' : ''}`
   if (r === c) {
@@ -247,7 +248,7 @@ function cellFor(task, cycleRow, round, current) {
     return h(
       'div',
       { class: cls('submit'), dataset: { phase: 'submit' } },
-      h('span', { class: 't1' }, `${subs.length} submitted${phase ? ` · ${phase}` : ''}`),
+      h('span', { class: 't1' }, `${subs.length} submitted${batched ? ` (${batched} batched)` : ''}${phase ? ` · ${phase}` : ''}`),
       h(
         'span',
         { class: 't2' },
@@ -357,8 +358,8 @@ function renderCycleDetail(task) {
               subs.map((s) =>
                 h(
                   'tr',
-                  { class: s.convicted ? 'convicted' : '', dataset: { address: s.node } },
-                  h('td', {}, who(s.node)),
+                  { class: s.convicted ? 'convicted' : '', dataset: { address: s.node, via: s.via ?? 'direct' } },
+                  h('td', {}, h('div', { class: 'who-line' }, who(s.node), s.via === 'batched' ? [' ', batchBadge(s.batch)] : null)),
                   h('td', { class: 'mono', title: s.root }, short(s.root, 10, 6)),
                   h('td', { class: 'num' }, amount(s.weight, st.decimals)),
                   h('td', {}, s.auditProbabilityBps === null ? '–' : pct(s.auditProbabilityBps)),
@@ -371,6 +372,12 @@ function renderCycleDetail(task) {
           ),
         ),
   )
+}
+
+/** A batched submission's mark: posted in a batch (submitBatch), not materialized on-chain until it is needed. */
+function batchBadge(batch) {
+  const title = batch ? `batch #${batch.batchIndex}, position ${batch.position}, score ${batch.score}${batch.materialized ? ', materialized' : ', not materialized yet'}` : 'batched'
+  return h('span', { class: 'badge batched', title }, 'batched')
 }
 
 function renderNodes(task) {
@@ -388,6 +395,7 @@ function renderNodes(task) {
       const fresh = !firstRender && !state.knownNodes.has(n.address)
       state.knownNodes.add(n.address)
       const rate = n.submissions ? Math.round((n.audited / n.submissions) * 100) : null
+      const batchedCount = n.batched ?? 0
       return h(
         'tr',
         { class: `${n.convicted ? 'convicted' : ''}${fresh ? ' fresh' : ''}`, dataset: { address: n.address } },
@@ -397,7 +405,8 @@ function renderNodes(task) {
         h('td', { class: 'num' }, n.unbonding === '0' ? h('span', { class: 'muted' }, '–') : amount(n.unbonding, st.decimals)),
         h('td', { class: 'num' }, h('span', { class: 'good' }, n.passed), ' / ', h('span', { class: n.failed ? 'bad' : '' }, n.failed), ` · ${n.score}`),
         h('td', {}, h('div', { class: 'pbar' }, h('span', { class: 'track' }, h('span', { class: 'fill', style: `width: ${Number(n.auditProbabilityBps) / 100}%` })), h('span', { class: 'pct' }, pct(n.auditProbabilityBps)))),
-        h('td', { class: 'num' }, `${n.audited} / ${n.submissions}`, rate === null ? '' : h('span', { class: 'muted' }, ` (${rate}%)`)),
+        h('td', { class: 'num' }, `${n.audited} / ${n.submissions}`, rate === null ? '' : h('span', { class: 'muted' }, ` (${rate}%)`),
+          batchedCount ? h('div', { class: 'muted', dataset: { col: 'batched' } }, `${batchedCount} batched`) : null),
         h('td', { class: 'num' }, amount(n.rewards, rt.decimals, rt.symbol)),
         h('td', { class: 'num' }, amount(n.bonus, st.decimals)),
         h('td', { class: 'num' }, n.slashed === '0' ? h('span', { class: 'muted' }, '–') : h('span', { class: 'bad' }, `−${amount(n.slashed, st.decimals, st.symbol)}`)),
@@ -452,7 +461,7 @@ function renderAudits(task) {
 function describe(e) {
   const n = (address) => (address ? state.names.get(address) ?? short(address) : '?')
   switch (e.type) {
-    case 'submission': return `${n(e.node)} submitted cycle ${e.cycle}`
+    case 'submission': return e.status === 'materialized' ? `${n(e.node)}'s batched submission of cycle ${e.cycle} materialized` : `${n(e.node)} submitted cycle ${e.cycle}${e.via === 'batched' ? ` (batched, batch #${e.batchIndex})` : ''}`
     case 'round': return e.event === 'SeedRecorded' ? `seed of cycle ${e.cycle} fixed` : e.event === 'CycleOpened' ? `cycle ${e.cycle} opened` : `round ${e.round ?? e.cycle} began`
     case 'audit': return e.status === 'raised' ? `${n(e.accuser)} raised an audit against ${n(e.accused)} (cycle ${e.cycle})` : `audit #${e.auditId} ${e.status}`
     case 'vote': return `${n(e.voter)} voted ${e.side} on audit #${e.auditId}`
