@@ -11,7 +11,8 @@ import { after, before, test } from 'node:test'
 import { auditorsOf, createCoopPublicClient, isSampled } from '@coop/chain'
 import { zeroAddress, type Address } from 'viem'
 
-import { createApiServer, createChainView, type ApiServer, type ChainView, type ViewEvent } from '../src/api/index.ts'
+import { createApiServer, createChainView, type ApiServer, type ChainView } from '../src/api/index.ts'
+import type { ViewEvent } from '../src/view/index.ts'
 import { startBatchedScenario, type BatchedScenario } from './api-batched-scenario.ts'
 
 type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any
