@@ -6,16 +6,15 @@
 // batched cheater (node-4, from round 2) is sampled and convicted by the auditor role; the batched
 // nodes are in the distribution lists and claim their rewards.
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { after, before, test } from 'node:test'
 
 import { approveErc20, coopActions, createCoopClient, createCoopTestClient, mine, taskManagerAbi, type CoopActions } from '@coop/chain'
-import { bundleTask } from '@coop/sdk'
 import { keccak256, maxUint256, stringToHex } from 'viem'
 
-import { digestOfCid, startNode, type CoopNode, type NodeConfig } from '../src/index.ts'
-import { createTestTask, logFile, startTestChain, waitFor, type TestChain } from './helpers.ts'
+import type { CoopNode, NodeConfig } from '../src/index.ts'
+import { createTestTask, startTestChain, waitFor, type TestChain } from './helpers.ts'
+import { bundleTaskInto, NETWORK_WINDOWS, nodeConfig, startNodes, stopNetwork } from './network-helpers.ts'
 
 const ROUND = 8n
 let chain: TestChain
@@ -25,53 +24,31 @@ before(async () => {
   chain = await startTestChain(5)
 })
 
-after(async () => {
-  await Promise.allSettled(nodes.map((node) => node.stop()))
-  if (process.env.COOP_KEEP_LOGS) console.log(`logs kept in ${chain.dir}`)
-  else await chain.stop()
-  if (process.env.COOP_KEEP_LOGS) await chain.anvil.stop()
-})
+after(() => stopNetwork(chain, { nodes }))
 
 test('3 nodes submit through one batcher; the contract records them; batched nodes are audited (by hand and by the auditor role: a batched cheater is convicted) and paid', { timeout: 170_000 }, async () => {
-  const bundle = await bundleTask(resolve(import.meta.dirname, '../../../tasks/compute/index.ts'))
-  const bundlePath = join(chain.dir, 'compute.mjs')
-  writeFileSync(bundlePath, bundle.code)
+  const { programCid, bundlePath } = await bundleTaskInto(chain, resolve(import.meta.dirname, '../../../tasks/compute/index.ts'), 'compute.mjs')
   const task = await createTestTask(chain, {
-    programCid: digestOfCid(bundle.cid),
+    ...NETWORK_WINDOWS,
+    programCid,
     roundLength: ROUND,
     submissionWindow: 4n,
-    auditWindow: 5n,
     voteWindow: 3n,
-    distributionWindow: 2n,
-    distributionAuditWindow: 2n,
-    maxDistributionAttempts: 8,
     duesRounds: 3,
     auditorsPerSample: 2,
     rounds: 6,
   })
   const taskId = task.taskId
   const batcherAddress = chain.nodes[0]!.address
-  const configOf = (index: number, bootstrap: string[]): NodeConfig => ({
-    name: `node-${index + 1}`,
-    rpcUrl: chain.anvil.rpcUrl,
-    privateKey: chain.nodes[index]!.privateKey,
-    taskManager: chain.addresses.taskManager,
-    taskLens: chain.addresses.taskLens,
-    tasks: [{ taskId: taskId.toString(), config: { inputsPerCycle: 8, iterations: 100, auditSample: 2 }, ...(index === 0 ? { program: bundlePath } : {}) }],
-    dataDir: join(chain.dir, `node-${index + 1}`),
-    p2p: { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap },
-    http: { host: '127.0.0.1', port: 0 },
-    pollIntervalMs: 250,
-    logLevel: 'debug',
-    ...(index === 0 ? {} : { submission: { via: 'batcher' as const, batcher: batcherAddress } }),
-    // node-4 submits through the batcher too, and forges its work from round 2.
-    ...(index === 3 ? { behaviour: { mode: 'cheater' as const, cheatFromRound: 2 } } : {}),
-  })
-  const first = await startNode(configOf(0, []), { logDestination: logFile(chain.dir, 'node-1') })
-  nodes.push(first)
-  const bootstrap = [first.multiaddrs()[0]!]
-  nodes.push(...(await Promise.all([1, 2, 3].map((index) => startNode(configOf(index, bootstrap), { logDestination: logFile(chain.dir, `node-${index + 1}`) })))))
-  await Promise.all(nodes.map((node) => node.ready()))
+  const configOf = (index: number, bootstrap: string[]): NodeConfig =>
+    nodeConfig(chain, index, {
+      tasks: [{ taskId: taskId.toString(), config: { inputsPerCycle: 8, iterations: 100, auditSample: 2 }, ...(index === 0 ? { program: bundlePath } : {}) }],
+      bootstrap,
+      ...(index === 0 ? {} : { submission: { via: 'batcher' as const, batcher: batcherAddress } }),
+      // node-4 submits through the batcher too, and forges its work from round 2.
+      ...(index === 3 ? { behaviour: { mode: 'cheater' as const, cheatFromRound: 2 } } : {}),
+    })
+  const [first] = (await startNodes(chain, 4, configOf, nodes)) as [CoopNode]
   const batched = nodes.slice(1)
 
   // The contract records the three batched nodes from a batch (one transaction for all of them).

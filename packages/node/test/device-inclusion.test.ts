@@ -12,11 +12,11 @@ import { after, before, test } from 'node:test'
 import { promisify } from 'node:util'
 
 import { createDevice, verifyInclusion, type DeviceReceipt } from '@coop/device'
-import { bundleTask } from '@coop/sdk'
 import { keccak256, stringToHex } from 'viem'
 
-import { digestOfCid, startNode, type CoopNode, type NodeConfig } from '../src/index.ts'
-import { createTestTask, logFile, startTestChain, waitFor, type TestChain } from './helpers.ts'
+import type { CoopNode, NodeConfig } from '../src/index.ts'
+import { createTestTask, startTestChain, waitFor, type TestChain } from './helpers.ts'
+import { bundleTaskInto, NETWORK_WINDOWS, nodeConfig, startNodes, stopNetwork } from './network-helpers.ts'
 
 const ROUND = 8n
 let chain: TestChain
@@ -26,47 +26,20 @@ before(async () => {
   chain = await startTestChain(2)
 })
 
-after(async () => {
-  await Promise.allSettled(nodes.map((node) => node.stop()))
-  await chain.stop()
-})
+after(() => stopNetwork(chain, { nodes }))
 
 test('device receipts: inclusion proven under the honest node\'s on-chain root and the anchored SCALE head, refuted for a forging node', { timeout: 240_000 }, async () => {
-  const bundle = await bundleTask(resolve(import.meta.dirname, '../../../tasks/sensor-log/index.ts'))
-  const bundlePath = join(chain.dir, 'sensor-log.mjs')
-  writeFileSync(bundlePath, bundle.code)
-  const task = await createTestTask(chain, {
-    programCid: digestOfCid(bundle.cid),
-    roundLength: ROUND,
-    submissionWindow: 2n,
-    auditWindow: 5n,
-    voteWindow: 3n,
-    distributionWindow: 2n,
-    distributionAuditWindow: 2n,
-    maxDistributionAttempts: 8,
-    rounds: 12,
-  })
+  const { programCid, bundlePath } = await bundleTaskInto(chain, resolve(import.meta.dirname, '../../../tasks/sensor-log/index.ts'), 'sensor-log.mjs')
+  const task = await createTestTask(chain, { ...NETWORK_WINDOWS, programCid, roundLength: ROUND, voteWindow: 3n, rounds: 12 })
   const taskId = task.taskId.toString()
-  const configOf = (index: number, bootstrap: string[]): NodeConfig => ({
-    name: `node-${index + 1}`,
-    rpcUrl: chain.anvil.rpcUrl,
-    privateKey: chain.nodes[index]!.privateKey,
-    taskManager: chain.addresses.taskManager,
-    taskLens: chain.addresses.taskLens,
-    tasks: [{ taskId, program: bundlePath }],
-    dataDir: join(chain.dir, `node-${index + 1}`),
-    p2p: { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap },
-    http: { host: '127.0.0.1', port: 0 },
-    pollIntervalMs: 250,
-    logLevel: 'debug',
-    // node-2 forges its round DAGs from the start.
-    ...(index === 1 ? { behaviour: { mode: 'cheater' as const, cheatFromRound: 0 } } : {}),
-  })
-  const honest = await startNode(configOf(0, []), { logDestination: logFile(chain.dir, 'node-1') })
-  nodes.push(honest)
-  const cheater = await startNode(configOf(1, [honest.multiaddrs()[0]!]), { logDestination: logFile(chain.dir, 'node-2') })
-  nodes.push(cheater)
-  await Promise.all(nodes.map((node) => node.ready()))
+  const configOf = (index: number, bootstrap: string[]): NodeConfig =>
+    nodeConfig(chain, index, {
+      tasks: [{ taskId, program: bundlePath }],
+      bootstrap,
+      // node-2 forges its round DAGs from the start.
+      ...(index === 1 ? { behaviour: { mode: 'cheater' as const, cheatFromRound: 0 } } : {}),
+    })
+  const [honest, cheater] = (await startNodes(chain, 2, configOf, nodes)) as [CoopNode, CoopNode]
   for (const node of nodes) assert.equal(node.tasks.get(taskId)?.status, 'running', `${node.name} runs the task`)
   const urlOf = (node: CoopNode) => node.api!.url
 

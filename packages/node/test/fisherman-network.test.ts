@@ -10,22 +10,20 @@
 // audit of cycle 1 finds no answer: raised with the signed unanswered request as evidence, voters
 // try themselves, upheld. The honest nodes are never accused, slashed or convicted.
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, rmSync, writeFileSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { after, before, test } from 'node:test'
 
 import { taskManagerAbi } from '@coop/chain'
 import { buildRoundDag } from '@coop/protocol'
-import { bundleTask } from '@coop/sdk'
 import { parseEventLogs, type Address } from 'viem'
 import { getLogs } from 'viem/actions'
 
-import { digestOfCid } from '../src/index.ts'
 import { honestLeaves } from './fixtures/scale-task.ts'
 import { createTestTask, startTestChain, waitFor, type TestChain } from './helpers.ts'
+import { bundleTaskInto, NETWORK_WINDOWS, nodeConfig, spawnNodeProcess, stopNetwork } from './network-helpers.ts'
 
-const MAIN = resolve(import.meta.dirname, '../src/main.ts')
 const ROUND = 10n
 const LEAVES = 24
 const DISCARDED = 1
@@ -37,26 +35,15 @@ const children: ChildProcess[] = []
 before(async () => {
   chain = await startTestChain(3)
 })
-after(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  if (process.env.COOP_KEEP_LOGS) console.log(`logs kept in ${chain.dir}`)
-  else await chain?.stop()
-  if (process.env.COOP_KEEP_LOGS) await chain?.anvil.stop()
-})
+after(() => stopNetwork(chain, { children }))
 
 test('a forging SCALE node is caught by a fisherman audit, convicted, and its discarded past round is audited and convicted too', { timeout: 150_000 }, async () => {
-  const bundle = await bundleTask(resolve(import.meta.dirname, 'fixtures/scale-task.ts'))
-  const bundlePath = join(chain.dir, 'scale-task.mjs')
-  writeFileSync(bundlePath, bundle.code)
+  const { programCid, bundlePath } = await bundleTaskInto(chain, resolve(import.meta.dirname, 'fixtures/scale-task.ts'), 'scale-task.mjs')
   const task = await createTestTask(chain, {
-    programCid: digestOfCid(bundle.cid),
+    ...NETWORK_WINDOWS,
+    programCid,
     roundLength: ROUND,
-    submissionWindow: 2n,
-    auditWindow: 5n,
     voteWindow: 5n,
-    distributionWindow: 2n,
-    distributionAuditWindow: 2n,
-    maxDistributionAttempts: 8,
     duesRounds: 3,
     auditorsPerSample: 2,
     // 4 (not the minimum 3): should load push the conviction to cycle 3, cycle 1 is still inside the horizon.
@@ -66,32 +53,16 @@ test('a forging SCALE node is caught by a fisherman audit, convicted, and its di
   const taskId = task.taskId
   const names = ['node-1', 'node-2', 'node-3']
   const dataDirs = names.map((name) => join(chain.dir, name))
-  const spawnNode = (index: number, bootstrap: string[]) => {
-    const configPath = join(chain.dir, `${names[index]}.json`)
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        name: names[index],
-        rpcUrl: chain.anvil.rpcUrl,
-        privateKey: chain.nodes[index]!.privateKey,
-        taskManager: chain.addresses.taskManager,
-        taskLens: chain.addresses.taskLens,
+  const spawnNode = (index: number, bootstrap: string[]) =>
+    spawnNodeProcess(
+      chain,
+      nodeConfig(chain, index, {
         tasks: [{ taskId: taskId.toString(), program: bundlePath, config: { leaves: LEAVES } }],
-        dataDir: dataDirs[index],
-        p2p: { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap },
-        http: { host: '127.0.0.1', port: 0 },
-        pollIntervalMs: 250,
-        logLevel: 'debug',
-        ...(index === 2 ? { behaviour: { mode: 'cheater', cheatFromRound: CHEAT_FROM } } : {}),
+        bootstrap,
+        ...(index === 2 ? { behaviour: { mode: 'cheater' as const, cheatFromRound: CHEAT_FROM } } : {}),
       }),
+      children,
     )
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] })
-    const log = createWriteStream(join(chain.dir, `${names[index]}.log`), { flags: 'a' })
-    child.stdout!.pipe(log)
-    child.stderr!.pipe(log)
-    children.push(child)
-    return child
-  }
   // Nodes find each other through the on-chain registry (registerNode), so no bootstrap is needed.
   for (let index = 0; index < 3; index++) spawnNode(index, [])
   const [honestA, honestB, cheater] = chain.nodes.map((node) => node.address) as [Address, Address, Address]

@@ -3,17 +3,17 @@
 // submission is audited and convicted on-chain, honest nodes are never slashed, and every honest
 // node claims its rewards of every cycle.
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { after, before, test } from 'node:test'
 
 import { DistributionStatus, taskManagerAbi } from '@coop/chain'
-import { bundleTask } from '@coop/sdk'
 import { parseEventLogs, type Address } from 'viem'
 import { getLogs } from 'viem/actions'
 
-import { digestOfCid, startNode, type CoopNode, type NodeConfig } from '../src/index.ts'
-import { createTestTask, logFile, startTestChain, waitFor, type TestChain } from './helpers.ts'
+import type { CoopNode, NodeConfig } from '../src/index.ts'
+import { createTestTask, startTestChain, waitFor, type TestChain } from './helpers.ts'
+import { bundleTaskInto, NETWORK_WINDOWS, nodeConfig, startNodes, stopNetwork } from './network-helpers.ts'
 
 const ROUND = 8n
 const CYCLES = 4
@@ -26,53 +26,28 @@ before(async () => {
   chain = await startTestChain(3)
 })
 
-after(async () => {
-  await Promise.allSettled(nodes.map((node) => node.stop()))
-  if (process.env.COOP_KEEP_LOGS) console.log(`logs kept in ${chain.dir}`)
-  else await chain.stop()
-  if (process.env.COOP_KEEP_LOGS) await chain.anvil.stop()
-})
+after(() => stopNetwork(chain, { nodes }))
 
 test('3 nodes, one cheater from cycle 2: audited, convicted, honest nodes paid and never slashed', { timeout: 150_000 }, async () => {
-  const bundle = await bundleTask(resolve(import.meta.dirname, '../../../tasks/compute/index.ts'))
-  const bundlePath = join(chain.dir, 'compute.mjs')
-  writeFileSync(bundlePath, bundle.code)
+  const { programCid, bundlePath } = await bundleTaskInto(chain, resolve(import.meta.dirname, '../../../tasks/compute/index.ts'), 'compute.mjs')
   const task = await createTestTask(chain, {
-    programCid: digestOfCid(bundle.cid),
+    ...NETWORK_WINDOWS,
+    programCid,
     roundLength: ROUND,
-    submissionWindow: 2n,
-    auditWindow: 5n,
     voteWindow: 3n,
-    distributionWindow: 2n,
-    distributionAuditWindow: 2n,
-    // Draws that land on a convicted or restarting node only time out: enough attempts that the
-    // cycle never fails on an unlucky draw (3 attempts failed ~4% of runs).
-    maxDistributionAttempts: 8,
     duesRounds: 3,
     auditorsPerSample: 2,
     rounds: CYCLES,
   })
   const taskConfig = { inputsPerCycle: 16, iterations: 200, auditSample: 4 }
-  const configOf = (index: number, bootstrap: string[]): NodeConfig => ({
-    name: `node-${index + 1}`,
-    rpcUrl: chain.anvil.rpcUrl,
-    privateKey: chain.nodes[index]!.privateKey,
-    taskManager: chain.addresses.taskManager,
-    taskLens: chain.addresses.taskLens,
-    // Only node-1 has the bundle; the others fetch the program from it over block/1.0.0.
-    tasks: [{ taskId: task.taskId.toString(), config: taskConfig, ...(index === 0 ? { program: bundlePath } : {}) }],
-    dataDir: join(chain.dir, `node-${index + 1}`),
-    p2p: { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap },
-    http: { host: '127.0.0.1', port: 0 },
-    pollIntervalMs: 250,
-    logLevel: 'debug',
-    ...(index === 2 ? { behaviour: { mode: 'cheater' as const, cheatFromRound: CHEAT_FROM } } : {}),
-  })
-  const first = await startNode(configOf(0, []), { logDestination: logFile(chain.dir, 'node-1') })
-  nodes.push(first)
-  const bootstrap = [first.multiaddrs()[0]!]
-  nodes.push(...(await Promise.all([1, 2].map((index) => startNode(configOf(index, bootstrap), { logDestination: logFile(chain.dir, `node-${index + 1}`) })))))
-  await Promise.all(nodes.map((node) => node.ready()))
+  const configOf = (index: number, bootstrap: string[]): NodeConfig =>
+    nodeConfig(chain, index, {
+      // Only node-1 has the bundle; the others fetch the program from it over block/1.0.0.
+      tasks: [{ taskId: task.taskId.toString(), config: taskConfig, ...(index === 0 ? { program: bundlePath } : {}) }],
+      bootstrap,
+      ...(index === 2 ? { behaviour: { mode: 'cheater' as const, cheatFromRound: CHEAT_FROM } } : {}),
+    })
+  const [first] = (await startNodes(chain, 3, configOf, nodes)) as [CoopNode]
   for (const node of nodes) assert.equal(node.tasks.get(task.taskId.toString())?.status, 'running', `${node.name} runs the task`)
   const [honestA, honestB, cheater] = nodes as [CoopNode, CoopNode, CoopNode]
   const honest = [honestA, honestB]

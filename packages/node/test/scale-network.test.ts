@@ -5,8 +5,8 @@
 //   - node-1's rounds are acked by a replica; node-1 is killed, its block store deleted, and after a
 //     restart it fetches its rounds back from the replicas and answers leaf requests again.
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
+import { readFileSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
@@ -15,15 +15,13 @@ import { after, before, test } from 'node:test'
 
 import { DistributionStatus } from '@coop/chain'
 import { buildRoundDag, decodeScaleHead } from '@coop/protocol'
-import { bundleTask } from '@coop/sdk'
 import type { Address } from 'viem'
 
 import { main as cli } from '../../cli/src/main.ts'
-import { digestOfCid } from '../src/index.ts'
 import { honestLeaves } from './fixtures/scale-task.ts'
 import { createTestTask, startTestChain, waitFor, type TestChain } from './helpers.ts'
+import { bundleTaskInto, NETWORK_WINDOWS, nodeConfig, spawnNodeProcess, stopNetwork } from './network-helpers.ts'
 
-const MAIN = resolve(import.meta.dirname, '../src/main.ts')
 const ROUND = 10n
 const LEAVES = 24
 
@@ -36,10 +34,7 @@ before(async () => {
 })
 after(async () => {
   tamperServer?.close()
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  if (process.env.COOP_KEEP_LOGS) console.log(`logs kept in ${chain.dir}`)
-  else await chain?.stop()
-  if (process.env.COOP_KEEP_LOGS) await chain?.anvil.stop()
+  await stopNetwork(chain, { children })
 })
 
 async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -50,18 +45,12 @@ async function runCli(argv: string[]): Promise<{ code: number; stdout: string; s
 }
 
 test('heads are anchored and verify against the chain; a node that lost its blocks recovers them from replicas', { timeout: 170_000 }, async () => {
-  const bundle = await bundleTask(resolve(import.meta.dirname, 'fixtures/scale-task.ts'))
-  const bundlePath = join(chain.dir, 'scale-task.mjs')
-  writeFileSync(bundlePath, bundle.code)
+  const { programCid, bundlePath } = await bundleTaskInto(chain, resolve(import.meta.dirname, 'fixtures/scale-task.ts'), 'scale-task.mjs')
   const task = await createTestTask(chain, {
-    programCid: digestOfCid(bundle.cid),
+    ...NETWORK_WINDOWS,
+    programCid,
     roundLength: ROUND,
-    submissionWindow: 2n,
-    auditWindow: 5n,
     voteWindow: 5n,
-    distributionWindow: 2n,
-    distributionAuditWindow: 2n,
-    maxDistributionAttempts: 8,
     duesRounds: 3,
     auditorsPerSample: 2,
     unbondingRounds: 3,
@@ -71,30 +60,8 @@ test('heads are anchored and verify against the chain; a node that lost its bloc
   const names = ['node-1', 'node-2', 'node-3']
   const dataDirs = names.map((name) => join(chain.dir, name))
   const spawnNode = (index: number) => {
-    const configPath = join(chain.dir, `${names[index]}.json`)
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        name: names[index],
-        rpcUrl: chain.anvil.rpcUrl,
-        privateKey: chain.nodes[index]!.privateKey,
-        taskManager: chain.addresses.taskManager,
-        taskLens: chain.addresses.taskLens,
-        tasks: [{ taskId: taskId.toString(), program: bundlePath, config: { leaves: LEAVES } }],
-        dataDir: dataDirs[index],
-        p2p: { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [] },
-        http: { host: '127.0.0.1', port: 0 },
-        pollIntervalMs: 250,
-        logLevel: 'debug',
-      }),
-    )
     rmSync(join(dataDirs[index]!, 'http.port'), { force: true })
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] })
-    const log = createWriteStream(join(chain.dir, `${names[index]}.log`), { flags: 'a' })
-    child.stdout!.pipe(log)
-    child.stderr!.pipe(log)
-    children.push(child)
-    return child
+    return spawnNodeProcess(chain, nodeConfig(chain, index, { tasks: [{ taskId: taskId.toString(), program: bundlePath, config: { leaves: LEAVES } }] }), children)
   }
   const apiUrl = (index: number) => waitFor(`${names[index]} API`, () => `http://127.0.0.1:${readFileSync(join(dataDirs[index]!, 'http.port'), 'utf8').trim()}`, 30_000)
   const node1 = chain.nodes[0]!.address as Address
