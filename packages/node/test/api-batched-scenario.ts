@@ -5,26 +5,23 @@
 // Chain time ends inside cycle 0's submission window; `closeAndSeed()` moves past it and fixes the
 // seed, `materializeAll()` materializes every batched entry from its proof.
 import {
-  approveErc20,
-  coopActions,
-  createCoopClient,
   createCoopTestClient,
   setChainTime,
   startFundedDevnet,
-  taskParams,
   type Anvil,
   type CoopActions,
   type CoopAddresses,
-  type CoopClient,
   type CoopTestClient,
   type SubmitBatchReturnType,
   type TaskParams,
 } from '@coop/chain'
-import { keccak256, maxUint256, parseUnits, stringToHex, type Address, type Hex } from 'viem'
+import { keccak256, parseUnits, stringToHex, type Address, type Hex } from 'viem'
+
+import { approvedNodes, createDefaultTask, type ApprovedNode } from './helpers.ts'
 
 export const STAKE = parseUnits('1000', 18)
 
-export type BatchedNode = { name: string; address: Address; client: CoopClient; coop: CoopActions; stake: bigint }
+export type BatchedNode = ApprovedNode & { stake: bigint }
 
 export type BatchedScenario = {
   anvil: Anvil
@@ -48,16 +45,9 @@ export type BatchedScenario = {
 export async function startBatchedScenario(): Promise<BatchedScenario> {
   const { anvil, addresses, coop, nodes: accounts } = await startFundedDevnet({ nodes: 4 })
   try {
-    const nodes = [] as unknown as BatchedScenario['nodes']
-    for (const [index, key] of accounts.entries()) {
-      const client = createCoopClient({ rpcUrl: anvil.rpcUrl, account: key.privateKey })
-      await approveErc20(client, { address: addresses.coopToken, spender: addresses.taskManager, amount: maxUint256 })
-      nodes.push({ name: `node-${index + 1}`, address: key.address, client, coop: client.extend(coopActions(addresses)), stake: STAKE * BigInt(index + 1) })
-    }
+    const nodes = (await approvedNodes(anvil.rpcUrl, addresses, accounts)).map((node, index) => ({ ...node, stake: STAKE * BigInt(index + 1) })) as BatchedScenario['nodes']
     const time = createCoopTestClient({ rpcUrl: anvil.rpcUrl })
-    const params = taskParams({ stakeToken: addresses.coopToken, rewardToken: addresses.rewardToken })
-    const { taskId, startTime } = await coop.createTask({ params, bounty: params.bountyPerRound * 10n })
-    const start = (round: bigint) => startTime + round * params.roundLength
+    const { params, taskId, startTime, start } = await createDefaultTask(coop, addresses)
     const rootOf = (node: BatchedNode) => keccak256(stringToHex(`${node.name} cycle 0`))
     for (const [index, node] of nodes.entries()) {
       await node.coop.stake({ taskId, amount: node.stake })

@@ -5,13 +5,9 @@
 // inside round 2. A fourth funded account (`spare`) has not staked: tests use it to make news.
 import { buildDistribution, equalSplit } from '@coop/protocol'
 import {
-  approveErc20,
-  coopActions,
-  createCoopClient,
   createCoopTestClient,
   setChainTime,
   startFundedDevnet,
-  taskParams,
   type Anvil,
   type CoopActions,
   type CoopAddresses,
@@ -19,13 +15,15 @@ import {
   type CoopTestClient,
   type TaskParams,
 } from '@coop/chain'
-import { getAddress, keccak256, maxUint256, parseUnits, stringToHex, zeroHash, type Address, type Hex } from 'viem'
+import { getAddress, keccak256, parseUnits, stringToHex, zeroHash, type Address, type Hex } from 'viem'
+
+import { approvedNodes, createDefaultTask, type ApprovedNode } from './helpers.ts'
 
 export const STAKE = parseUnits('1000', 18)
 /** node-3 stakes only the minimum: it is rarely drawn as distributor (a convict's draw can only time out). */
 export const CHEATER_STAKE = parseUnits('100', 18)
 
-export type ScenarioNode = { name: string; address: Address; client: CoopClient; coop: CoopActions }
+export type ScenarioNode = ApprovedNode
 
 export type Scenario = {
   anvil: Anvil
@@ -55,21 +53,11 @@ export const root = (label: string): Hex => keccak256(stringToHex(label))
 export async function startScenario(): Promise<Scenario> {
   const { anvil, addresses, creator, coop, nodes: accounts } = await startFundedDevnet({ nodes: 4, anvil: { accounts: 6 } })
   try {
-    const all: ScenarioNode[] = []
-    for (const [index, key] of accounts.entries()) {
-      const client = createCoopClient({ rpcUrl: anvil.rpcUrl, account: key.privateKey })
-      await approveErc20(client, { address: addresses.coopToken, spender: addresses.taskManager, amount: maxUint256 })
-      all.push({ name: `node-${index + 1}`, address: key.address, client, coop: client.extend(coopActions(addresses)) })
-    }
+    const all: ScenarioNode[] = await approvedNodes(anvil.rpcUrl, addresses, accounts)
     const [n1, n2, n3, spare] = all as [ScenarioNode, ScenarioNode, ScenarioNode, ScenarioNode]
     const nodes: [ScenarioNode, ScenarioNode, ScenarioNode] = [n1, n2, n3]
     const time = createCoopTestClient({ rpcUrl: anvil.rpcUrl })
-
-    const params = taskParams({ stakeToken: addresses.coopToken, rewardToken: addresses.rewardToken })
-    const created = await coop.createTask({ params, bounty: params.bountyPerRound * 10n })
-    const taskId = created.taskId
-    const startTime = created.startTime
-    const start = (round: bigint) => startTime + round * params.roundLength
+    const { params, taskId, startTime, start } = await createDefaultTask(coop, addresses)
 
     for (const [index, node] of nodes.entries()) {
       await node.coop.stake({ taskId, amount: node === n3 ? CHEATER_STAKE : STAKE })

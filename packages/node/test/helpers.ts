@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import {
+  approveErc20,
+  coopActions,
+  createCoopClient,
   startFundedDevnet,
   taskParams,
   type Anvil,
@@ -12,7 +15,7 @@ import {
   type CoopClient,
   type TaskParams,
 } from '@coop/chain'
-import type { Address, Hex } from 'viem'
+import { maxUint256, type Address, type Hex } from 'viem'
 
 export type TestAccount = { address: Address; privateKey: Hex }
 
@@ -83,4 +86,24 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`)
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
+}
+
+export type ApprovedNode = { name: string; address: Address; client: CoopClient; coop: CoopActions }
+
+/** node-1…node-N: a client per funded account, COOP approved to the TaskManager without limit (they stake later). */
+export async function approvedNodes(rpcUrl: string, addresses: CoopAddresses, accounts: readonly TestAccount[]): Promise<ApprovedNode[]> {
+  const nodes: ApprovedNode[] = []
+  for (const [index, key] of accounts.entries()) {
+    const client = createCoopClient({ rpcUrl, account: key.privateKey })
+    await approveErc20(client, { address: addresses.coopToken, spender: addresses.taskManager, amount: maxUint256 })
+    nodes.push({ name: `node-${index + 1}`, address: key.address, client, coop: client.extend(coopActions(addresses)) })
+  }
+  return nodes
+}
+
+/** A task with the default parameters and a bounty of 10 rounds; `start(round)` is the round's start time. */
+export async function createDefaultTask(coop: CoopActions, addresses: CoopAddresses): Promise<{ params: TaskParams; taskId: bigint; startTime: bigint; start(round: bigint): bigint }> {
+  const params = taskParams({ stakeToken: addresses.coopToken, rewardToken: addresses.rewardToken })
+  const { taskId, startTime } = await coop.createTask({ params, bounty: params.bountyPerRound * 10n })
+  return { params, taskId, startTime, start: (round) => startTime + round * params.roundLength }
 }
