@@ -4,51 +4,28 @@
 // submitters like direct ones, marked batched; materializing them shows up live. Screenshot:
 // test/artifacts/dashboard-batched.png. Needs Chromium like dashboard.test.ts (never skips).
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync } from 'node:fs'
 import { after, before, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 
-import { createCoopPublicClient } from '@coop/chain'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 
-import { createApiServer, createChainView, type ApiServer, type ChainView } from '../../node/src/api/index.ts'
+import type { ApiServer } from '../../node/src/api/index.ts'
 import { startBatchedScenario, type BatchedScenario } from '../../node/test/api-batched-scenario.ts'
-import { dashboardDir } from '../src/index.ts'
-
-const CHROMIUM = process.env.COOP_CHROMIUM ?? '/usr/bin/chromium'
-const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url))
-if (!existsSync(CHROMIUM)) {
-  throw new Error(`${CHROMIUM} is missing: run \`node scripts/ensure-chromium.mjs\` or \`apt-get install -y chromium\``)
-}
+import { openDashboard, type DashboardHarness } from './harness.ts'
 
 let net: BatchedScenario
-let view: ChainView
+let dashboard: DashboardHarness
 let api: ApiServer
-let browser: Browser
 let page: Page
-const problems: string[] = []
 
 before(async () => {
   net = await startBatchedScenario()
-  view = createChainView({ client: createCoopPublicClient({ rpcUrl: net.anvil.rpcUrl }), addresses: net.addresses, names: net.names, pollIntervalMs: 100 })
-  await view.sync()
-  void view.start()
-  api = await createApiServer({ view, dashboardDir, name: 'devnet' })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-  })
-  page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 })
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`)
-  })
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
+  dashboard = await openDashboard(net)
+  api = dashboard.api
+  page = dashboard.page
 })
 
 after(async () => {
-  await browser?.close()
-  await api?.close()
-  await view?.stop()
+  await dashboard?.stop()
   await net?.stop()
 })
 
@@ -92,7 +69,5 @@ test('materializing the batched entries shows up live', { timeout: 60_000 }, asy
   await page.locator('#event-feed li', { hasText: "node-4's batched submission of cycle 0 materialized" }).waitFor({ timeout: 10_000 })
   await page.locator('#timeline .tl-row[data-cycle="0"] .tl-label').click()
   await page.locator(`#submissions-table tbody tr[data-address="${net.nodes[3].address}"] .badge.batched[title*=", materialized"]`).waitFor({ timeout: 10_000 })
-  mkdirSync(artifacts, { recursive: true })
-  await page.screenshot({ path: `${artifacts}dashboard-batched.png`, fullPage: true })
-  assert.deepEqual(problems.slice(0, 3), [], `${problems.length} console errors`)
+  await dashboard.screenshotClean('dashboard-batched')
 })

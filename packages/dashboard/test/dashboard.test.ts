@@ -5,68 +5,32 @@
 //
 // Needs Debian's chromium at /usr/bin/chromium (`apt-get install -y chromium`; COOP_CHROMIUM
 // overrides the path); `npm test` installs it first through scripts/ensure-chromium.mjs, and the
-// test fails (never skips) without it.
+// test fails (never skips) without it (see ./harness.ts).
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync } from 'node:fs'
 import { after, before, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 
-import { createCoopPublicClient } from '@coop/chain'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 
-import { createApiServer, createChainView, type ApiServer, type ChainView } from '../../node/src/api/index.ts'
+import type { ApiServer, ChainView } from '../../node/src/api/index.ts'
 import { STAKE, startScenario, type Scenario } from '../../node/test/api-scenario.ts'
-import { dashboardDir } from '../src/index.ts'
-
-const CHROMIUM = process.env.COOP_CHROMIUM ?? '/usr/bin/chromium'
-const artifacts = fileURLToPath(new URL('./artifacts/', import.meta.url))
-// `npm test` installs Debian's chromium first (scripts/ensure-chromium.mjs); never skip silently.
-if (!existsSync(CHROMIUM)) {
-  throw new Error(`${CHROMIUM} is missing: run \`node scripts/ensure-chromium.mjs\` or \`apt-get install -y chromium\``)
-}
+import { openDashboard, type DashboardHarness } from './harness.ts'
 
 let net: Scenario
+let dashboard: DashboardHarness
 let view: ChainView
 let api: ApiServer
-let browser: Browser
 let page: Page
-const problems: string[] = []
 
 before(async () => {
   net = await startScenario()
-  view = createChainView({
-    client: createCoopPublicClient({ rpcUrl: net.anvil.rpcUrl }),
-    addresses: net.addresses,
-    names: net.names,
-    pollIntervalMs: 100,
-  })
-  await view.sync()
-  void view.start()
-  api = await createApiServer({ view, dashboardDir, name: 'devnet' })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-      '--no-first-run',
-    ],
-  })
-  page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 })
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`)
-  })
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
+  dashboard = await openDashboard(net)
+  view = dashboard.view
+  api = dashboard.api
+  page = dashboard.page
 })
 
 after(async () => {
-  await browser?.close()
-  await api?.close()
-  await view?.stop()
+  await dashboard?.stop()
   await net?.stop()
 })
 
@@ -147,7 +111,5 @@ test('the dashboard updates live over WebSocket', { timeout: 60_000 }, async () 
   assert.match((await page.locator('#event-feed').textContent()) ?? '', /seed of cycle 1 fixed/)
 
   await page.locator('#timeline .tl-row[data-cycle="0"] .tl-label').click()
-  mkdirSync(artifacts, { recursive: true })
-  await page.screenshot({ path: `${artifacts}dashboard.png`, fullPage: true })
-  assert.deepEqual(problems.slice(0, 3), [], `${problems.length} console errors`)
+  await dashboard.screenshotClean('dashboard')
 })
