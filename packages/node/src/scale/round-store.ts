@@ -52,6 +52,7 @@ import {
   type RoundDag,
   buildRoundDag,
   inclusionProof,
+  childTowardLeaf,
   roundDagInterior,
   splitPoint,
   verifyInclusion,
@@ -384,15 +385,7 @@ export class RoundStore {
       blocks.set(cid, bytes)
       const interior = roundDagInterior(bytes)
       if (!interior || interior.n !== n) throw new RoundStoreError('BAD_ROUND', 'stored interior block does not match the round', { cid, n })
-      const k = splitPoint(n)
-      if (index < lo + k) {
-        cid = interior.l.toString()
-        n = k
-      } else {
-        cid = interior.r.toString()
-        lo += k
-        n -= k
-      }
+      ;({ cid, lo, n } = childTowardLeaf(interior, index, lo))
     }
     const leaf = await this.block(cid)
     const dag: RoundDag = { root: record.root, digest: record.digest, blocks, leafCids: [], size: record.leafCount }

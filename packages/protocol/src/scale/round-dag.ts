@@ -152,6 +152,15 @@ export function roundDagInterior(block: Uint8Array): RoundDagInterior | undefine
   }
 }
 
+/**
+ * One step down towards leaf `index`: from interior `node`, whose subtree holds leaves `lo` to
+ * `lo + node.n - 1`, the child that holds `index`, with that child's first leaf and leaf count.
+ */
+export function childTowardLeaf(node: RoundDagInterior, index: number, lo: number): { cid: string; lo: number; n: number } {
+  const k = splitPoint(node.n)
+  return index < lo + k ? { cid: node.l.toString(), lo, n: k } : { cid: node.r.toString(), lo: lo + k, n: node.n - k }
+}
+
 /** The interior blocks from leaf `index` up to the root, read from `dag.blocks`. */
 export function inclusionProof(dag: RoundDag, index: number): InclusionProof {
   assertIndex(index, dag.size)
@@ -165,15 +174,7 @@ export function inclusionProof(dag: RoundDag, index: number): InclusionProof {
     const node = decodeInterior(block, down.length)
     if (node.n !== n) throw scaleError('MALFORMED', 'interior node size does not match the DAG', { cid })
     down.push({ block })
-    const k = splitPoint(n)
-    if (index < lo + k) {
-      cid = node.l.toString()
-      n = k
-    } else {
-      cid = node.r.toString()
-      lo += k
-      n -= k
-    }
+    ;({ cid, lo, n } = childTowardLeaf(node, index, lo))
   }
   return { leafCid: cid, path: down.reverse() }
 }
