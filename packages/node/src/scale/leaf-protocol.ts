@@ -18,6 +18,7 @@ import type { VerifiedMessage } from '@coop/p2p'
 import { isProtocolError, parseLeafRequest, type LeafAnswer, type LeafRequest } from '@coop/protocol'
 import { CID } from 'multiformats/cid'
 
+import { CodedError } from './coded-error.ts'
 import { isRoundStoreError, type LeafProof, type RoundRecord } from './round-store.ts'
 
 const RAW_CODE = 0x55
@@ -45,18 +46,8 @@ export type LeafServiceErrorCode =
   | 'NOT_SERVING'
   | 'UNAVAILABLE'
 
-export class LeafServiceError extends Error {
+export class LeafServiceError extends CodedError<LeafServiceErrorCode> {
   override name = 'LeafServiceError'
-  readonly code: LeafServiceErrorCode
-  readonly shortMessage: string
-  readonly details: Record<string, unknown>
-
-  constructor(code: LeafServiceErrorCode, shortMessage: string, details: Record<string, unknown> = {}, cause?: unknown) {
-    super(`${shortMessage}${Object.keys(details).length ? ` (${JSON.stringify(details)})` : ''}`, cause === undefined ? undefined : { cause })
-    this.code = code
-    this.shortMessage = shortMessage
-    this.details = details
-  }
 }
 
 export function isLeafServiceError(error: unknown, code?: LeafServiceErrorCode): error is LeafServiceError {

@@ -63,6 +63,7 @@ import { CID } from 'multiformats/cid'
 import { type Address, bytesToHex, getAddress } from 'viem'
 
 import type { NodeStore } from '../state/store.ts'
+import { CodedError } from './coded-error.ts'
 
 export type RoundStatus = 'sealed' | 'built' | 'pruned'
 
@@ -117,18 +118,8 @@ export type RoundStoreErrorCode =
   | 'BLOCK_MISSING'
   | 'BAD_ROUND'
 
-export class RoundStoreError extends Error {
+export class RoundStoreError extends CodedError<RoundStoreErrorCode> {
   override name = 'RoundStoreError'
-  readonly code: RoundStoreErrorCode
-  readonly shortMessage: string
-  readonly details: Record<string, unknown>
-
-  constructor(code: RoundStoreErrorCode, shortMessage: string, details: Record<string, unknown> = {}, cause?: unknown) {
-    super(`${shortMessage}${Object.keys(details).length ? ` (${JSON.stringify(details)})` : ''}`, cause === undefined ? undefined : { cause })
-    this.code = code
-    this.shortMessage = shortMessage
-    this.details = details
-  }
 }
 
 export function isRoundStoreError(error: unknown, code?: RoundStoreErrorCode): error is RoundStoreError {
