@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { type Address, type TaskRuntime, bundleTask, createHarness, createMemoryContext, startSandbox, withRound } from '@coop/sdk'
+import { type Address, type TaskRuntime, createHarness, createMemoryContext, withRound } from '@coop/sdk'
 import compute, { type ComputeSubmission, deriveInput, iterateSha256 } from '../index.ts'
+import { startBundledSandbox, type BundledSandbox } from '../../test-sandbox.ts'
 
 const config = { inputsPerCycle: 16, iterations: 200, auditSample: 4 }
 const round = { taskId: 3n, round: 5, cycle: 4, startTime: 1_700_000_060, roundLength: 12 }
@@ -80,19 +78,14 @@ describe('compute task', () => {
 })
 
 describe('compute task in the sandbox', () => {
-  let dir: string
+  let sandbox: BundledSandbox
   let runtime: TaskRuntime
   const host = createMemoryContext({ config })
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'coop-task-compute-'))
-    const { code } = await bundleTask(new URL('../index.ts', import.meta.url).pathname)
-    await writeFile(join(dir, 'program.mjs'), code)
-    runtime = await startSandbox({ programPath: join(dir, 'program.mjs'), dataDir: join(dir, 'data'), host })
+    sandbox = await startBundledSandbox('compute', new URL('../index.ts', import.meta.url), host)
+    runtime = sandbox.runtime
   })
-  after(async () => {
-    await runtime?.stop()
-    await rm(dir, { recursive: true, force: true })
-  })
+  after(() => sandbox?.stop())
 
   it('round-trips work → submission → audit → distribution through the bundle', async () => {
     assert.equal(runtime.name, 'compute')

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
 import { buildRoundDag, signDevicePayload } from '@coop/protocol'
-import { type Address, type RoundInfo, type TaskRuntime, bundleTask, createHarness, createMemoryContext, defineTask, scaleSettings, startSandbox, withRound } from '@coop/sdk'
+import { type Address, type RoundInfo, type TaskRuntime, createHarness, createMemoryContext, defineTask, scaleSettings, withRound } from '@coop/sdk'
 
 import sensorLog, { auditLeaf, forgeLeaves, leafCountOfRoot, readingProblem } from '../index.ts'
+import { startBundledSandbox, type BundledSandbox } from '../../test-sandbox.ts'
 
 const startTime = 1_700_000_000
 const roundLength = 12
@@ -132,19 +130,14 @@ describe('sensor-log task', () => {
 })
 
 describe('sensor-log in the sandbox', () => {
-  let dir: string
+  let sandbox: BundledSandbox
   let runtime: TaskRuntime
   const host = createMemoryContext()
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'coop-task-sensor-log-'))
-    const { code } = await bundleTask(new URL('../index.ts', import.meta.url).pathname)
-    await writeFile(join(dir, 'program.mjs'), code)
-    runtime = await startSandbox({ programPath: join(dir, 'program.mjs'), dataDir: join(dir, 'data'), host })
+    sandbox = await startBundledSandbox('sensor-log', new URL('../index.ts', import.meta.url), host)
+    runtime = sandbox.runtime
   })
-  after(async () => {
-    await runtime?.stop()
-    await rm(dir, { recursive: true, force: true })
-  })
+  after(() => sandbox?.stop())
 
   it('reports its SCALE settings and serves accept, leaves, leafAudit and the root route through the bundle', async () => {
     assert.equal(runtime.name, 'sensor-log')

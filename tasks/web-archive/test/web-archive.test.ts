@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { type Server, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { type Address, type TaskRuntime, bundleTask, createHarness, createMemoryContext, createMemoryStore, rawCid, startSandbox, withRound } from '@coop/sdk'
+import { type Address, type TaskRuntime, createHarness, createMemoryContext, createMemoryStore, rawCid, withRound } from '@coop/sdk'
 import archive, { type ArchiveSubmission, archiveConfig, assignedPages } from '../index.ts'
+import { startBundledSandbox, type BundledSandbox } from '../../test-sandbox.ts'
 
 let server: Server
 let siteUrl: string
@@ -107,7 +105,7 @@ describe('web-archive task', () => {
 })
 
 describe('web-archive task in the sandbox', () => {
-  let dir: string
+  let sandbox: BundledSandbox
   let runtime: TaskRuntime
   // The host routes ctx.request back into the same sandbox: the node audits itself here.
   let host: ReturnType<typeof createMemoryContext>
@@ -116,15 +114,10 @@ describe('web-archive task in the sandbox', () => {
       config: { siteUrl },
       request: (_node, path, body) => runtime.call('route', { method: 'POST', path, query: {}, body }, round),
     })
-    dir = await mkdtemp(join(tmpdir(), 'coop-task-web-archive-'))
-    const { code } = await bundleTask(new URL('../index.ts', import.meta.url).pathname)
-    await writeFile(join(dir, 'program.mjs'), code)
-    runtime = await startSandbox({ programPath: join(dir, 'program.mjs'), dataDir: join(dir, 'data'), host })
+    sandbox = await startBundledSandbox('web-archive', new URL('../index.ts', import.meta.url), host)
+    runtime = sandbox.runtime
   })
-  after(async () => {
-    await runtime?.stop()
-    await rm(dir, { recursive: true, force: true })
-  })
+  after(() => sandbox?.stop())
 
   it('crawls from inside the sandbox, stores pages through the host, and audits over ctx.request', async () => {
     assert.equal(runtime.name, 'web-archive')
