@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
 import { rmSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 
 import { taskManagerAbi } from '@coop/chain'
@@ -21,11 +21,11 @@ import { parseEventLogs, type Address } from 'viem'
 import { getLogs } from 'viem/actions'
 
 import { honestLeaves } from './fixtures/scale-task.ts'
-import { createTestTask, startTestChain, waitFor, type TestChain } from './helpers.ts'
-import { bundleTaskInto, NETWORK_WINDOWS, nodeConfig, spawnNodeProcess, stopNetwork } from './network-helpers.ts'
+import { startTestChain, waitFor, type TestChain } from './helpers.ts'
+import { createScaleFixtureTask, nodeConfig, SCALE_LEAVES, SCALE_ROUND, spawnNodeProcess, stopNetwork } from './network-helpers.ts'
 
-const ROUND = 10n
-const LEAVES = 24
+const ROUND = SCALE_ROUND
+const LEAVES = SCALE_LEAVES
 const DISCARDED = 1
 const CHEAT_FROM = 2
 
@@ -38,18 +38,8 @@ before(async () => {
 after(() => stopNetwork(chain, { children }))
 
 test('a forging SCALE node is caught by a fisherman audit, convicted, and its discarded past round is audited and convicted too', { timeout: 150_000 }, async () => {
-  const { programCid, bundlePath } = await bundleTaskInto(chain, resolve(import.meta.dirname, 'fixtures/scale-task.ts'), 'scale-task.mjs')
-  const task = await createTestTask(chain, {
-    ...NETWORK_WINDOWS,
-    programCid,
-    roundLength: ROUND,
-    voteWindow: 5n,
-    duesRounds: 3,
-    auditorsPerSample: 2,
-    // 4 (not the minimum 3): should load push the conviction to cycle 3, cycle 1 is still inside the horizon.
-    unbondingRounds: 4,
-    rounds: 6,
-  })
+  // unbondingRounds 4 (not the minimum 3): should load push the conviction to cycle 3, cycle 1 is still inside the horizon.
+  const task = await createScaleFixtureTask(chain, { unbondingRounds: 4, rounds: 6 })
   const taskId = task.taskId
   const names = ['node-1', 'node-2', 'node-3']
   const dataDirs = names.map((name) => join(chain.dir, name))
@@ -57,7 +47,7 @@ test('a forging SCALE node is caught by a fisherman audit, convicted, and its di
     spawnNodeProcess(
       chain,
       nodeConfig(chain, index, {
-        tasks: [{ taskId: taskId.toString(), program: bundlePath, config: { leaves: LEAVES } }],
+        tasks: [task.taskConfig],
         bootstrap,
         ...(index === 2 ? { behaviour: { mode: 'cheater' as const, cheatFromRound: CHEAT_FROM } } : {}),
       }),

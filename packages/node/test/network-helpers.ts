@@ -8,8 +8,8 @@ import { join, resolve } from 'node:path'
 import { bundleTask } from '@coop/sdk'
 import type { Hex } from 'viem'
 
-import { digestOfCid, startNode, type CoopNode, type NodeConfig } from '../src/index.ts'
-import { logFile, type TestChain } from './helpers.ts'
+import { digestOfCid, startNode, type CoopNode, type NodeConfig, type TaskConfig } from '../src/index.ts'
+import { createTestTask, logFile, type TestChain } from './helpers.ts'
 
 const MAIN = resolve(import.meta.dirname, '../src/main.ts')
 
@@ -31,6 +31,29 @@ export const NETWORK_WINDOWS = {
   // cycle never fails on an unlucky draw (3 attempts failed ~4% of runs).
   maxDistributionAttempts: 8,
 } as const
+
+/** Round length (seconds) and leaves per round of the SCALE fixture task (./fixtures/scale-task.ts) on the network. */
+export const SCALE_ROUND = 10n
+export const SCALE_LEAVES = 24
+
+/**
+ * The SCALE fixture task, bundled and created with 10 s rounds, 5 s votes, 3 dues rounds and 2
+ * auditors per sample; `taskConfig` is the entry every node runs it with (24 leaves per round).
+ */
+export async function createScaleFixtureTask(chain: TestChain, options: { unbondingRounds: number; rounds: number }): Promise<{ taskId: bigint; startTime: bigint; taskConfig: TaskConfig }> {
+  const { programCid, bundlePath } = await bundleTaskInto(chain, resolve(import.meta.dirname, 'fixtures/scale-task.ts'), 'scale-task.mjs')
+  const task = await createTestTask(chain, {
+    ...NETWORK_WINDOWS,
+    programCid,
+    roundLength: SCALE_ROUND,
+    voteWindow: 5n,
+    duesRounds: 3,
+    auditorsPerSample: 2,
+    unbondingRounds: options.unbondingRounds,
+    rounds: options.rounds,
+  })
+  return { taskId: task.taskId, startTime: task.startTime, taskConfig: { taskId: task.taskId.toString(), program: bundlePath, config: { leaves: SCALE_LEAVES } } }
+}
 
 /** node-<index + 1> on the test chain: its account, data dir `<chain.dir>/node-<index + 1>`, p2p and HTTP on 127.0.0.1 (random ports), debug logs. */
 export function nodeConfig(

@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { after, before, test } from 'node:test'
 
@@ -19,11 +19,11 @@ import type { Address } from 'viem'
 
 import { main as cli } from '../../cli/src/main.ts'
 import { honestLeaves } from './fixtures/scale-task.ts'
-import { createTestTask, startTestChain, waitFor, type TestChain } from './helpers.ts'
-import { bundleTaskInto, NETWORK_WINDOWS, nodeConfig, spawnNodeProcess, stopNetwork } from './network-helpers.ts'
+import { startTestChain, waitFor, type TestChain } from './helpers.ts'
+import { createScaleFixtureTask, nodeConfig, SCALE_LEAVES, SCALE_ROUND, spawnNodeProcess, stopNetwork } from './network-helpers.ts'
 
-const ROUND = 10n
-const LEAVES = 24
+const ROUND = SCALE_ROUND
+const LEAVES = SCALE_LEAVES
 
 let chain: TestChain
 const children: ChildProcess[] = []
@@ -45,23 +45,13 @@ async function runCli(argv: string[]): Promise<{ code: number; stdout: string; s
 }
 
 test('heads are anchored and verify against the chain; a node that lost its blocks recovers them from replicas', { timeout: 170_000 }, async () => {
-  const { programCid, bundlePath } = await bundleTaskInto(chain, resolve(import.meta.dirname, 'fixtures/scale-task.ts'), 'scale-task.mjs')
-  const task = await createTestTask(chain, {
-    ...NETWORK_WINDOWS,
-    programCid,
-    roundLength: ROUND,
-    voteWindow: 5n,
-    duesRounds: 3,
-    auditorsPerSample: 2,
-    unbondingRounds: 3,
-    rounds: 8,
-  })
+  const task = await createScaleFixtureTask(chain, { unbondingRounds: 3, rounds: 8 })
   const taskId = task.taskId
   const names = ['node-1', 'node-2', 'node-3']
   const dataDirs = names.map((name) => join(chain.dir, name))
   const spawnNode = (index: number) => {
     rmSync(join(dataDirs[index]!, 'http.port'), { force: true })
-    return spawnNodeProcess(chain, nodeConfig(chain, index, { tasks: [{ taskId: taskId.toString(), program: bundlePath, config: { leaves: LEAVES } }] }), children)
+    return spawnNodeProcess(chain, nodeConfig(chain, index, { tasks: [task.taskConfig] }), children)
   }
   const apiUrl = (index: number) => waitFor(`${names[index]} API`, () => `http://127.0.0.1:${readFileSync(join(dataDirs[index]!, 'http.port'), 'utf8').trim()}`, 30_000)
   const node1 = chain.nodes[0]!.address as Address
