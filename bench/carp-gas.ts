@@ -4,10 +4,10 @@
 // root/vote record, a bare ERC-20 transfer). Writes bench/results/carp.gas.{submit,vote,claim}.json
 // and the forge gas report per external function to bench/results/carp.gas-report.txt.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { RESULTS_DIR, machineFacts, writeBenchResult } from './results-file.ts'
 
 import { buildDistribution, equalSplit, proofOf } from '@coop/protocol'
 import {
@@ -25,7 +25,6 @@ import {
 import { encodeDeployData, encodeFunctionData, getAddress, keccak256, maxUint256, parseUnits, stringToHex, zeroHash, type Abi, type Address, type Hex } from 'viem'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const resultsDir = join(root, 'bench', 'results')
 const NODES = 8
 
 type Node = { address: Address; client: CoopClient; coop: CoopActions }
@@ -126,7 +125,7 @@ async function main() {
       })))
     }
 
-    const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length }
+    const machine = machineFacts()
     const results = [
       {
         id: 'carp.gas.submit', metric: 'gas per submission (steady state, median)', ours: median(steadySubmissions.slice(1)),
@@ -149,7 +148,6 @@ async function main() {
         params: { claims: claims.length, all: claims.map(String), listSize: list.leaves.length, paysTwoTokens: 'reward token + slash bonus in the stake token', reference: 'Arbius engine: claimSolution ~101k (published, not measured here)' },
       },
     ]
-    mkdirSync(resultsDir, { recursive: true })
     const measuredAt = new Date().toISOString()
     for (const r of results) {
       const ratio = Number(r.baseline) / Number(r.ours)
@@ -159,7 +157,7 @@ async function main() {
         params: { ...r.params, chain: 'anvil (npm @foundry-rs/anvil)', machine },
         measuredAt,
       }
-      writeFileSync(join(resultsDir, `${r.id}.json`), `${JSON.stringify(file, null, 2)}\n`)
+      writeBenchResult(file)
       console.log(`${r.id.padEnd(16)} ours ${String(r.ours).padStart(7)} gas   baseline ${String(r.baseline).padStart(7)} gas (${r.baselineName})   ratio ${file.ratio} (baseline/ours; lower bound, so < 1)`)
     }
   } finally {
@@ -172,7 +170,7 @@ async function main() {
   })
   if (report.status !== 0) throw new Error(`forge gas report failed:\n${report.stderr}`)
   const tables = report.stdout.split('\n').filter((line) => /^[|╭╰]/.test(line)).join('\n')
-  writeFileSync(join(resultsDir, 'carp.gas-report.txt'), `# forge test --gas-report (test/TaskManager.*.t.sol), ${new Date().toISOString()}\n${tables}\n`)
+  writeFileSync(join(RESULTS_DIR, 'carp.gas-report.txt'), `# forge test --gas-report (test/TaskManager.*.t.sol), ${new Date().toISOString()}\n${tables}\n`)
   console.log(`forge gas report → bench/results/carp.gas-report.txt`)
 }
 

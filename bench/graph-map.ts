@@ -25,16 +25,16 @@
 // ≈3–7k/s over 100k here), so 1M would take far more than 3 minutes; its rate on the prefix is
 // what is compared (conservative: the full run would be slower still). Coop and Yjs run all of it.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { machineFacts, writeBenchResult } from './results-file.ts'
 
 import { PARAMS, type WorkloadName, type WorkloadResult } from './graph/params.ts'
 import { SEEDS } from './graph/workloads.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const resultsDir = join(root, 'bench', 'results')
 const runner = join(root, 'bench', 'graph', 'run-workload.ts')
 const tsxLoader = import.meta.resolve('tsx')
 const gunDir = dirname(fileURLToPath(import.meta.resolve('gun')))
@@ -109,7 +109,7 @@ function summary(r: WorkloadResult, extra: Record<string, unknown> = {}) {
 
 function main() {
   const t0 = performance.now()
-  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version }
+  const machine = { ...machineFacts(), node: process.version }
   console.log(`graph map benches on ${machine.cpu} (${machine.cores} cores), node ${machine.node}`)
   const results: Record<WorkloadName, Partial<Record<SystemName, WorkloadResult>>> = { a: {}, b: {}, c: {} }
   for (const workload of ['a', 'b', 'c'] as const) {
@@ -193,10 +193,9 @@ function main() {
     measuredAt,
   })
   const seconds = round((performance.now() - t0) / 1000, 1)
-  mkdirSync(resultsDir, { recursive: true })
   for (const file of files) {
     ;(file.params as { seconds: number }).seconds = seconds
-    writeFileSync(join(resultsDir, `${file.id}.json`), `${JSON.stringify(file, null, 2)}\n`)
+    writeBenchResult(file as { id: string })
   }
 
   console.log('')

@@ -7,18 +7,17 @@
 // stops when B holds every key with A's value (counted by B's own change feed: the store's `change`
 // event for Coop, gun's `put` hook — the one storage adapters use — for gun), then a full check.
 // Writes bench/results/graph.sync.gun.json (keys/s, better: higher).
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
-import { cpus, tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { machineFacts, writeBenchResult } from './results-file.ts'
 
 import { GraphMesh, GraphStore, connectGraphWebSocket, createStateClock, startGraphRelay, type Graph, type Value } from '@coop/graph'
 
 const require = createRequire(import.meta.url)
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const KEYS = Number(process.env.GRAPH_SYNC_KEYS ?? 100_000)
 const KEYS_PER_SOUL = 100
 const SEED = 20_261_121
@@ -145,11 +144,9 @@ const result = {
     transport: 'ws over 127.0.0.1, A dials B',
     seed: SEED,
     node: process.version,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
+    ...machineFacts(),
   },
   measuredAt: new Date().toISOString(),
 }
-mkdirSync(join(root, 'bench', 'results'), { recursive: true })
-writeFileSync(join(root, 'bench', 'results', 'graph.sync.gun.json'), `${JSON.stringify(result, null, 2)}\n`)
+writeBenchResult(result)
 process.exit(0) // gun keeps timers alive

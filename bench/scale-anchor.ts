@@ -16,10 +16,9 @@
 //
 // Result scale.anchor.volume: ours = gas per round at 1M, baseline = gas per round at 1k
 // (ratio = baseline / ours ≈ 1.0 means flat), params: the whole series with calldata bytes.
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { machineFacts, writeBenchResult } from './results-file.ts'
 
 import { approveErc20, coopActions, createCoopClient, createCoopTestClient, setChainTime, startFundedDevnet, taskParams } from '@coop/chain'
 import { buildDistribution, buildRoundDag, buildScaleHead, equalSplit } from '@coop/protocol'
@@ -29,7 +28,6 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { type Hex, bytesToHex, maxUint256, parseUnits } from 'viem'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const resultsDir = join(root, 'bench', 'results')
 const VOLUMES = [1_000, 10_000, 100_000, 1_000_000]
 const LEAF_BYTES = 180
 /** Largest subtree built whole when composing a root. */
@@ -182,12 +180,11 @@ async function main() {
         onChainPerRound: 'a 32-byte root (submit) and a 32-byte head digest (postDistribution), whatever the volume',
         note: 'one task, one node; volume k is cycle 2k+2 (each opens its own cycle), after a 1k warm-up round at cycle 0 (a node\'s first submission ever also initializes its storage)',
         chain: 'anvil (npm @foundry-rs/anvil)',
-        machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
+        machine: machineFacts(),
       },
       measuredAt: new Date().toISOString(),
     }
-    mkdirSync(resultsDir, { recursive: true })
-    writeFileSync(join(resultsDir, 'scale.anchor.volume.json'), `${JSON.stringify(file, null, 2)}\n`)
+    writeBenchResult(file)
     console.log(`scale.anchor.volume  ours ${file.ours} gas at 1M leaves   baseline ${file.baseline} gas at 1k leaves   ratio ${file.ratio} (baseline/ours; 1.0 = flat)`)
   } finally {
     await anvil.stop()

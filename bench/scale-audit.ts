@@ -42,16 +42,11 @@
 // node, so reputation buys no catch rate over uniform sampling at the same budget (caught3 ratio ≈ 1);
 // what it buys is the cost side: fresh and convicted nodes pay 100 % while long-standing ones pay the
 // floor, and with fisherman audits (k of W leaves) the floor costs ≈ 4 % re-execution, not 85 %.
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { machineFacts, writeBenchResult } from './results-file.ts'
 
 import { auditorIndices, auditProbabilityBps, isSampled, sampleDraw } from '@coop/protocol'
 import { encodeAbiParameters, getAddress, keccak256, stringToHex, type Address, type Hex } from 'viem'
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const resultsDir = join(root, 'bench', 'results')
 
 const NODES = 200
 const CHEATER_SHARE = 0.05
@@ -247,7 +242,7 @@ async function main() {
 
   const headline = ours.find((o) => o.f === HEADLINE_F)!
   const baseline = uniform.find((o) => o.f === HEADLINE_F)!
-  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length }
+  const machine = machineFacts()
   const params = {
     model: 'simulation with @coop/protocol auditProbabilityBps / sampleDraw+isSampled / auditorIndices; see the header of bench/scale-audit.ts',
     nodes: NODES, cheaters: cheaterCount, leavesPerRound: LEAVES, rounds: ROUNDS, seeds: { count: SEEDS, range: `0..${SEEDS - 1}` }, taskId: String(TASK_ID),
@@ -270,9 +265,8 @@ async function main() {
       ratio: Math.round((headline.caughtWithin3 / baseline.caughtWithin3) * 1000) / 1000, better: 'higher', params, measuredAt,
     },
   ]
-  mkdirSync(resultsDir, { recursive: true })
   for (const file of files) {
-    writeFileSync(join(resultsDir, `${file.id}.json`), `${JSON.stringify(file, null, 2)}\n`)
+    writeBenchResult(file)
     console.log(`${file.id.padEnd(24)} ours ${file.ours}   baseline ${file.baseline} (${file.baselineName})   ratio ${file.ratio} (${file.better} is better)`)
   }
 }

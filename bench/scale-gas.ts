@@ -14,10 +14,7 @@
 // Setup is fast: anvil_setBalance for gas, and every setup transaction signed locally and sent
 // without waiting (automine off), then mined in a few large blocks.
 // Writes bench/results/scale.gas.n{10,100,1000}.json.
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { machineFacts, writeBenchResult } from './results-file.ts'
 
 import {
   coopTokenAbi,
@@ -52,8 +49,6 @@ import {
 } from 'viem'
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const resultsDir = join(root, 'bench', 'results')
 const SIZES = (process.env.SCALE_GAS_SIZES ?? '10,100,1000').split(',').map(Number)
 const MAX_BATCH = 1_000
 const BLOCK_GAS_LIMIT = 300_000_000n
@@ -177,8 +172,7 @@ async function measure(n: number): Promise<{ cycles: Measured[]; setupSeconds: n
 }
 
 async function main() {
-  mkdirSync(resultsDir, { recursive: true })
-  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length }
+  const machine = machineFacts()
   for (const n of SIZES) {
     const { cycles, setupSeconds, seconds } = await measure(n)
     const [batchedFirst, directNoSettle, batchedSteady, directSteady] = cycles as [Measured, Measured, Measured, Measured]
@@ -214,7 +208,7 @@ async function main() {
       },
       measuredAt: new Date().toISOString(),
     }
-    writeFileSync(join(resultsDir, `${file.id}.json`), `${JSON.stringify(file, null, 2)}\n`)
+    writeBenchResult(file)
     console.log(
       `${file.id.padEnd(17)} batched ${String(ours).padStart(6)} gas/node-round   direct ${String(baseline).padStart(6)}   ratio ${ratio}` +
         `   (first batched ${Math.round(batchedFirst.perNode)}, direct w/o settlement ${Math.round(directNoSettle.perNode)}; ${file.params.seconds} s)`,

@@ -21,10 +21,10 @@
 // machine drifts by 2× within a minute); each rate is total payloads ÷ total wall time over its
 // trials. CPU time (process.cpuUsage, all threads) per payload is recorded too: it does not depend
 // on how busy the machine is.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, loadavg, tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { machineFacts, writeBenchResult } from './results-file.ts'
 
 import { RoundStore } from '../packages/node/src/scale/round-store.ts'
 import { DeviceIngest } from '../packages/node/src/scale/ingest.ts'
@@ -41,7 +41,6 @@ const WINDOW = 64
 const TRIALS = Number(process.env.SCALE_INGEST_TRIALS ?? 12)
 const TASK = { taskId: '1', startTime: 1_000n, roundLength: 3_600n, maxPayloadBytes: 2048 }
 const NOW = TASK.startTime + 10n // round 0
-const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results')
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number
 
@@ -152,14 +151,13 @@ async function main(): Promise<void> {
         note: 'the same path with receipts signed on a worker thread (createReceiptSigner(key, { worker: true })): overlaps signing with verification when a core is free, costs more CPU per payload (thread hand-off)',
       },
       commitsLastTrial: commits,
-      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadAverage: loadavg().map((l) => Math.round(l * 100) / 100) },
+      machine: { ...machineFacts(), loadAverage: loadavg().map((l) => Math.round(l * 100) / 100) },
       threads: 'one thread for the baseline and for ours (receipts signed on the main thread with eip191-sign.mjs, as the node does); oursReceiptsOnWorker adds one worker thread',
       seeds: 'device and node keys = keccak256("coop.bench.ingest.device.<d>" / "coop.bench.ingest.node")',
     },
     measuredAt: new Date().toISOString(),
   }
-  mkdirSync(resultsDir, { recursive: true })
-  writeFileSync(join(resultsDir, `${result.id}.json`), `${JSON.stringify(result, null, 2)}\n`)
+  writeBenchResult(result)
   console.log(`${result.id}  ours ${oursRate} payloads/s   baseline ${baselineRate} verifications/s (raw ed25519.verify)   ratio ${ratio} of the ceiling (higher is better; target ≥ 0.7)`)
 }
 

@@ -11,15 +11,13 @@
 // One block = one fsynced file, so 2,000-leaf rounds take ~4 s each on a quiet disk and much more
 // on a busy one; the default keeps the run to a few minutes.
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { machineFacts, writeBenchResult } from './results-file.ts'
 
 import { runPruneSeries } from '../packages/node/test/scale-prune-series.ts'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const resultsDir = join(root, 'bench', 'results')
 const [rounds = 60, leaves = 200, retention = 5] = process.argv.slice(2).map(Number)
 const REPLICA_LEAVES = Math.round(leaves / 4)
 const UNBONDING = 3
@@ -75,12 +73,11 @@ async function main() {
         bytesPerRoundWithoutPruning: off.series.map((e) => e.bytes),
         compactState: { roundsPruned: compact.roundsPruned, leavesPruned: compact.leavesPruned, bytesFreed: compact.bytesFreed, prunedAccumulator: compact.prunedAccumulator },
         seconds: Math.round((Date.now() - started) / 1000),
-        machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
+        machine: machineFacts(),
       },
       measuredAt: new Date().toISOString(),
     }
-    mkdirSync(resultsDir, { recursive: true })
-    writeFileSync(join(resultsDir, 'scale.prune.disk.json'), `${JSON.stringify(file, null, 2)}\n`)
+    writeBenchResult(file)
     console.log(`scale.prune.disk  ours ${peak} B peak after the window   baseline ${unpruned} B unpruned   ratio ${file.ratio}   flat: ${flat} (max/round-15 = ${file.params.maxOverWindowOverRound15})`)
     if (!flat) process.exitCode = 1
   } finally {
