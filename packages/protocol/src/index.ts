@@ -9,6 +9,8 @@ export * from './rounds.ts'
 export * from './slash-split.ts'
 export { MAX_UINT256 } from './uint256.ts'
 export * from './scale/errors.ts'
+/** Multicodec codes of the blocks a round DAG is made of (raw leaves, dag-cbor leaves and interior nodes). */
+export { DAG_CBOR_CODE, RAW_CODE } from './scale/cid.ts'
 export * from './scale/round-dag.ts'
 export * from './scale/device-payload.ts'
 export * from './scale/scale-head.ts'

@@ -10,7 +10,7 @@
 // of the deadline). Voters re-check evidence themselves (`leafVote`), and after a conviction
 // (penalty scaling: `reopenedUntil`) the convict's past SCALE submissions inside the re-opened
 // horizon are sampled as well (`scheduleReopenedAudits`), each (cycle, conviction) once.
-import { checkLeafAnswer, sampleLeafPositions, type LeafRequest } from '@coop/protocol'
+import { DAG_CBOR_CODE, checkLeafAnswer, sampleLeafPositions, type LeafRequest } from '@coop/protocol'
 import { isP2pError, signEnvelope, verifyEnvelope, type VerifiedMessage } from '@coop/p2p'
 import { decodeValue, encodeValue, type AuditVerdict } from '@coop/sdk'
 import { type Address, type Hex, encodeAbiParameters, keccak256, recoverMessageAddress } from 'viem'
@@ -22,9 +22,6 @@ import { LEAF_PROTOCOL, LEAF_REQUEST_TYPE, LEAF_RESPONSE_TYPE } from '../scale/l
 import type { AuditRow } from '../state/store.ts'
 import { MIN_NO_ANSWER_ATTEMPTS, type SubmissionCheck } from './checks.ts'
 import { confirmed, encodable, isZero, putEvidence, requestNode, roundInfo, same, sleep, type TaskEnv } from './env.ts'
-
-/** Evidence is stored as a dag-cbor block (putEvidence). */
-const DAG_CBOR_CODE = 0x71
 
 export const LEAF_EVIDENCE = {
   /** The submitter's signed answer does not verify against the on-chain root. */
@@ -176,6 +173,7 @@ export type LeafVote = { side: 'uphold' | 'reject'; reason: string | null }
 /** The evidence of an audit: from our content store, else from the accuser (block/1.0.0, hash-checked). */
 async function loadEvidence(env: TaskEnv, audit: AuditRow): Promise<Record<string, unknown> | undefined> {
   if (isZero(audit.evidenceCid)) return undefined
+  // Evidence is stored as a dag-cbor block (putEvidence).
   const cid = cidFromDigest(audit.evidenceCid as Hex, DAG_CBOR_CODE)
   try {
     let bytes = await env.node.content.getBlock(cid)

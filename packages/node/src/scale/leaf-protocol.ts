@@ -15,14 +15,11 @@
 // LEAVES_PRUNED refusal is logged at error level: it should never happen while a round can be
 // audited.
 import type { VerifiedMessage } from '@coop/p2p'
-import { isProtocolError, parseLeafRequest, type LeafAnswer, type LeafRequest } from '@coop/protocol'
+import { DAG_CBOR_CODE, RAW_CODE, isProtocolError, parseLeafRequest, type LeafAnswer, type LeafRequest } from '@coop/protocol'
 import { CID } from 'multiformats/cid'
 
 import { CodedError } from './coded-error.ts'
 import { isRoundStoreError, type LeafProof, type RoundRecord } from './round-store.ts'
-
-const RAW_CODE = 0x55
-const DAG_CBOR_CODE = 0x71
 
 /** Served as `/coop/scale/leaf/1`. */
 export const LEAF_PROTOCOL = 'scale/leaf/1'
