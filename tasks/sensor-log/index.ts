@@ -11,6 +11,9 @@ import {
   type Hex,
   type RoundInfo,
   type TaskContext,
+  cidFromDigest,
+  DAG_CBOR_CODE,
+  RAW_CODE,
   configInt,
   decodeValue,
   defineTask,
@@ -19,8 +22,6 @@ import {
   sha256,
   toHex,
 } from '@coop/sdk'
-import { CID } from 'multiformats/cid'
-import * as Digest from 'multiformats/hashes/digest'
 
 /** A reading: `{ sensor, t, temp, humidity }` (t in unix seconds; °C; % relative humidity). */
 export type Reading = { sensor: string; t: number; temp: number; humidity: number }
@@ -169,16 +170,11 @@ const task = defineTask({
 
 /** The root block of a round DAG in this node's store, by its digest (interior dag-cbor node, or a one-leaf DAG's raw leaf). */
 async function rootBlock(ctx: TaskContext, digest: string): Promise<Uint8Array | undefined> {
-  for (const cid of [cidOfDigest(0x71, digest), cidOfDigest(0x55, digest)]) {
+  for (const cid of [cidFromDigest(digest as Hex, DAG_CBOR_CODE), cidFromDigest(digest as Hex, RAW_CODE)]) {
     const value = await ctx.store.get(cid)
     if (value !== undefined) return value instanceof Uint8Array ? value : encodeValue(value)
   }
   return undefined
-}
-
-/** CIDv1 string of a sha2-256 digest with codec `code` (dag-cbor 0x71, raw 0x55). */
-function cidOfDigest(code: 0x71 | 0x55, digest: string): string {
-  return CID.createV1(code, Digest.create(0x12, Uint8Array.from(Buffer.from(digest.slice(2), 'hex')))).toString()
 }
 
 export default task

@@ -54,6 +54,16 @@ export function blockCid(codec: BlockCodec, bytes: Uint8Array): CID {
   return CID.createV1(codec, Digest.create(SHA2_256_CODE, sha256(bytes)))
 }
 
+/** The CIDv1 string whose sha2-256 digest is `digest` (what goes on-chain); codec raw by default, dag-cbor for values. */
+export function cidFromDigest(digest: Hex, codec: number = RAW_CODE): string {
+  return CID.createV1(codec, Digest.create(SHA2_256_CODE, Buffer.from(digest.slice(2), 'hex'))).toString()
+}
+
+/** The 32-byte digest of a CID string (what goes on-chain). */
+export function digestOfCid(cid: string): Hex {
+  return toHex(CID.parse(cid).multihash.digest)
+}
+
 /** Raw CIDv1 string of bytes (what `store.put(bytes)` returns). */
 export function rawCid(bytes: Uint8Array): string {
   return blockCid(RAW_CODE, bytes).toString()

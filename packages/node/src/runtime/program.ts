@@ -5,23 +5,14 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
-import { RAW_CODE, SHA2_256_CODE, rawCid, type ContentStore } from '@coop/sdk'
-import { CID } from 'multiformats/cid'
-import * as Digest from 'multiformats/hashes/digest'
-import { hexToBytes, toHex, type Hex } from 'viem'
+import { cidFromDigest, rawCid, type ContentStore } from '@coop/sdk'
+import type { Hex } from 'viem'
 
 import { NodeError, errorMessage } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 
-/** The CIDv1 string whose sha2-256 digest is `digest` (codec raw for programs, dag-cbor for values). */
-export function cidFromDigest(digest: Hex, codec: number = RAW_CODE): string {
-  return CID.createV1(codec, Digest.create(SHA2_256_CODE, hexToBytes(digest))).toString()
-}
-
-/** The 32-byte digest of a CID string (what goes on-chain). */
-export function digestOfCid(cid: string): Hex {
-  return toHex(CID.parse(cid).multihash.digest)
-}
+// Digest ↔ CID string: one implementation, in @coop/sdk (task programs use it too).
+export { cidFromDigest, digestOfCid } from '@coop/sdk'
 
 export type LoadProgramOptions = {
   taskId: string
