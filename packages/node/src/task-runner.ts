@@ -10,7 +10,7 @@ import { roundsTopic } from './p2p/protocols.ts'
 import { claim } from './roles/claimer.ts'
 import { checkDistribution, distribute, failDistribution, finalize } from './roles/distributor.ts'
 import { audit, recordSeed } from './roles/auditor.ts'
-import { scheduleReopenedAudits } from './roles/fisherman.ts'
+import { REOPENED_POLL_MS, auditReopened, isScaleTask } from './roles/fisherman.ts'
 import { emit, isZero, same, type TaskEnv } from './roles/env.ts'
 import { claimVoteReward, resolve, vote } from './roles/voter.ts'
 import { submit, work } from './roles/worker.ts'
@@ -49,7 +49,7 @@ export class TaskRunner {
 
   /** Waits for the actions in flight (bounded). */
   async drain(timeoutMs = 10_000): Promise<void> {
-    await Promise.race([Promise.allSettled([...this.inFlight.values(), ...(this.scaleRun ? [this.scaleRun] : [])]), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())])
+    await Promise.race([Promise.allSettled([...this.inFlight.values(), ...this.passes.inFlight()]), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())])
   }
 
   async tick(): Promise<DueResult | undefined> {
@@ -71,9 +71,8 @@ export class TaskRunner {
     })
     this.last = due
     for (const action of due.actions) this.start(action)
-    scheduleReopenedAudits(env, round, now) // SCALE penalty scaling: a convict's past rounds (roles/fisherman.ts)
     this.prune(round)
-    this.scaleUpkeep(round, now) // SCALE heads, replication, pruning, recovery (src/scale/service.ts)
+    this.scalePasses(round, now)
     return due
   }
 
@@ -135,20 +134,32 @@ export class TaskRunner {
   }
 
   private prunedRound = -1n
-  private scaleRun: Promise<void> | undefined
-  private scaleRunAt = 0
+  private readonly passes = {
+    upkeep: new ThrottledPass(2_000),
+    reopenedAudits: new ThrottledPass(REOPENED_POLL_MS),
+    inFlight(): Promise<void>[] {
+      return [this.upkeep.running, this.reopenedAudits.running].filter((p): p is Promise<void> => p !== undefined)
+    },
+  }
 
-  /** SCALE upkeep (heads, replication, pruning, recovery: src/scale/service.ts), one pass at a time, at most every 2 s. */
-  private scaleUpkeep(round: bigint, now: bigint): void {
-    const scale = this.env.node.scale
-    if (!scale || !this.env.runtime.scale || this.scaleRun || this.env.node.signal.aborted || Date.now() - this.scaleRunAt < 2_000) return
-    this.scaleRunAt = Date.now()
-    this.scaleRun = scale
-      .tick(this.env, round, now)
-      .catch((error: unknown) => {
-        if (!this.env.node.signal.aborted) this.env.logger.warn({ err: errorMessage(error) }, 'SCALE upkeep failed; will retry')
-      })
-      .finally(() => (this.scaleRun = undefined))
+  /** The SCALE background passes of a tick, for SCALE tasks only. */
+  private scalePasses(round: bigint, now: bigint): void {
+    const env = this.env
+    if (!isScaleTask(env) || env.node.signal.aborted) return
+    // Penalty scaling: a convict's past rounds (roles/fisherman.ts).
+    this.passes.reopenedAudits.run(
+      () => auditReopened(env, round, now),
+      (error) => env.logger.warn({ err: errorMessage(error) }, 're-opened rounds audit failed; will retry'),
+    )
+    // Heads, replication, pruning, recovery (src/scale/service.ts).
+    const scale = env.node.scale
+    if (!scale) return
+    this.passes.upkeep.run(
+      () => scale.tick(env, round, now),
+      (error) => {
+        if (!env.node.signal.aborted) env.logger.warn({ err: errorMessage(error) }, 'SCALE upkeep failed; will retry')
+      },
+    )
   }
 
   /** Once a round: forget history older than RETAIN_CYCLES rounds. */
@@ -278,5 +289,21 @@ export class TaskRunner {
       })
     }
     return views
+  }
+}
+
+/** A background pass that runs one at a time and at most once every `everyMs`; errors go to `onError`. */
+class ThrottledPass {
+  running: Promise<void> | undefined
+  private lastAt = 0
+
+  constructor(private readonly everyMs: number) {}
+
+  run(pass: () => Promise<void>, onError: (error: unknown) => void): void {
+    if (this.running || Date.now() - this.lastAt < this.everyMs) return
+    this.lastAt = Date.now()
+    this.running = pass()
+      .catch(onError)
+      .finally(() => (this.running = undefined))
   }
 }

@@ -9,7 +9,7 @@
 // time (≥ MIN_NO_ANSWER_ATTEMPTS tries) is evidence too (our signed request and a signed record
 // of the deadline). Voters re-check evidence themselves (`leafVote`), and after a conviction
 // (penalty scaling: `reopenedUntil`) the convict's past SCALE submissions inside the re-opened
-// horizon are sampled as well (`scheduleReopenedAudits`), each (cycle, conviction) once.
+// horizon are sampled as well (`auditReopened`), each (cycle, conviction) once.
 import { DAG_CBOR_CODE, checkLeafAnswer, sampleLeafPositions, type LeafRequest } from '@coop/protocol'
 import { isP2pError, signEnvelope, verifyEnvelope, type VerifiedMessage } from '@coop/p2p'
 import { decodeValue, encodeValue, type AuditVerdict } from '@coop/sdk'
@@ -258,29 +258,16 @@ export async function judgeLeafEvidence(
 
 // ─── penalty scaling ───
 
-const reopenedJobs = new WeakMap<TaskEnv, { running: boolean; lastAt: number }>()
-/** How often the re-opened horizon is looked at (each look reads the chain). */
-const REOPENED_POLL_MS = 2_000
+/** How often the task runner looks at the re-opened horizon (each look reads the chain). */
+export const REOPENED_POLL_MS = 2_000
 
 /**
- * Called every tick by the task runner for a SCALE task: at most one pass at a time and one per
- * REOPENED_POLL_MS. A pass looks at the nodes convicted recently (upheld submission audits in the
- * state), and for each whose past rounds are re-opened on-chain (`reopenedUntil` > now) audits its
- * submissions of the cycles still inside the horizon (`cycle + unbondingRounds ≥ current round`)
- * that this node is an assigned auditor of — once per (cycle, conviction), persisted.
+ * One pass, run by the task runner for a SCALE task (one at a time, at most every REOPENED_POLL_MS):
+ * looks at the nodes convicted recently (upheld submission audits in the state), and for each whose
+ * past rounds are re-opened on-chain (`reopenedUntil` > now) audits its submissions of the cycles
+ * still inside the horizon (`cycle + unbondingRounds ≥ current round`) that this node is an
+ * assigned auditor of — once per (cycle, conviction), persisted.
  */
-export function scheduleReopenedAudits(env: TaskEnv, round: bigint, now: bigint): void {
-  if (!isScaleTask(env)) return
-  const job = reopenedJobs.get(env) ?? { running: false, lastAt: 0 }
-  reopenedJobs.set(env, job)
-  if (job.running || Date.now() - job.lastAt < REOPENED_POLL_MS || env.node.signal.aborted) return
-  job.running = true
-  job.lastAt = Date.now()
-  auditReopened(env, round, now)
-    .catch((error: unknown) => env.logger.warn({ err: errorMessage(error) }, 're-opened rounds audit failed; will retry'))
-    .finally(() => (job.running = false))
-}
-
 export async function auditReopened(env: TaskEnv, round: bigint, now: bigint): Promise<void> {
   const { store, chain, address } = env.node
   const horizon = BigInt(env.params.unbondingRounds)
