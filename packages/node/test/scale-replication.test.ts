@@ -37,7 +37,6 @@ function replicationOf(peer: Omit<Peer, 'replication'>): Replication {
     host: peer.host,
     rounds: peer.rounds,
     content: peer.content,
-    state: peer.state,
     scale: peer.scale,
     chain: {
       submitters: async () => submitters,

@@ -20,7 +20,6 @@ import { type Address, type Hex, bytesToHex, getAddress, isAddress, sha256 } fro
 
 import { NodeError, errorMessage } from '../errors.ts'
 import type { Logger } from '../logger.ts'
-import type { NodeStore } from '../state/store.ts'
 import type { RoundRecord, RoundStore } from './round-store.ts'
 import type { ScaleState } from './scale-state.ts'
 
@@ -47,7 +46,6 @@ export interface ReplicationOptions {
   host: CoopHost
   rounds: RoundStore
   content: ContentStore
-  state: NodeStore
   scale: ScaleState
   chain: ReplicationChain
   /** p2p address of a node (the registry), '' when unknown. */
@@ -277,12 +275,7 @@ export class Replication {
 
   /** CIDs of a held round's blocks missing from the block store (from the round's block list). */
   async missingBlocks(record: RoundRecord): Promise<string[]> {
-    const rows = this.options.state.db
-      .prepare('SELECT cid FROM scale_round_blocks WHERE task_id = ? AND cycle = ? AND node = ?')
-      .all(record.taskId, record.cycle, record.node.toLowerCase()) as { cid: string }[]
-    const missing: string[] = []
-    for (const row of rows) if (!(await this.options.content.has(String(row.cid)))) missing.push(String(row.cid))
-    return missing
+    return this.options.rounds.missingBlocks(record.taskId, record.cycle, record.node)
   }
 
   /**

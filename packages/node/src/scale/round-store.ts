@@ -27,6 +27,7 @@
 //                                                             leafCid, proof: InclusionProof } — the proof is
 //                                                             checked with verifyInclusion before it is returned
 //     roundBlocks(taskId, cycle, node?) → Promise<Map<cid, bytes>>   every block of a built round (replication push)
+//     missingBlocks(taskId, cycle, node?) → Promise<cid[]>    listed blocks absent from the content store (recovery)
 //     importRound({ taskId, cycle, node, root, blocks: Map | Iterable<[cid, bytes]> }) → RoundRecord
 //                                                             a replica: every block hash-checked (content store),
 //                                                             the DAG walked completely from the root, leaf count
@@ -388,10 +389,22 @@ export class RoundStore {
   /** Every block of a built round, by CID (verified on read). */
   async roundBlocks(taskId: string, cycle: number, node?: string): Promise<Map<string, Uint8Array>> {
     this.builtRound(taskId, cycle, node)
-    const rows = this.stmt('SELECT cid FROM scale_round_blocks WHERE task_id = ? AND cycle = ? AND node = ? ORDER BY cid').all(taskId, cycle, this.nodeKey(node)) as Row[]
     const blocks = new Map<string, Uint8Array>()
-    for (const row of rows) blocks.set(String(row.cid), await this.block(String(row.cid)))
+    for (const cid of this.blockCids(taskId, cycle, this.nodeKey(node)).sort()) blocks.set(cid, await this.block(cid))
     return blocks
+  }
+
+  /** The round's listed blocks that are not in the content store (what recovery must fetch). */
+  async missingBlocks(taskId: string, cycle: number, node?: string): Promise<string[]> {
+    const missing: string[] = []
+    for (const cid of this.blockCids(taskId, cycle, this.nodeKey(node))) if (!(await this.content.has(cid))) missing.push(cid)
+    return missing
+  }
+
+  /** The CIDs listed for a held round (leaves and interior blocks). */
+  private blockCids(taskId: string, cycle: number, key: string): string[] {
+    const rows = this.stmt('SELECT cid FROM scale_round_blocks WHERE task_id = ? AND cycle = ? AND node = ?').all(taskId, cycle, key) as Row[]
+    return rows.map((row) => String(row.cid))
   }
 
   // ─── pruning primitives ───
@@ -415,11 +428,9 @@ export class RoundStore {
     if (!record) throw new RoundStoreError('ROUND_NOT_FOUND', 'no round DAG held for this cycle', { taskId, cycle, node: key })
     // Mark first: from now on no proof is served, and other rounds' checks see this one as pruned.
     if (record.status !== 'pruned') this.markPruned(taskId, cycle, node)
-    const rows = this.stmt('SELECT cid FROM scale_round_blocks WHERE task_id = ? AND cycle = ? AND node = ?').all(taskId, cycle, key) as Row[]
     let blocks = 0
     let bytes = 0
-    for (const row of rows) {
-      const cid = String(row.cid)
+    for (const cid of this.blockCids(taskId, cycle, key)) {
       const shared = this.stmt(
         `SELECT 1 FROM scale_round_blocks b JOIN scale_rounds r ON r.task_id = b.task_id AND r.cycle = b.cycle AND r.node = b.node
          WHERE b.cid = ? AND r.status != 'pruned' LIMIT 1`,

@@ -50,7 +50,6 @@ export class ScaleService {
       host: node.host,
       rounds: node.rounds,
       content: node.content,
-      state: node.store,
       scale: this.state,
       chain: replicationChain(node),
       multiaddrOf: (address) => node.peers.multiaddrOf(address),
